@@ -1,0 +1,80 @@
+"""Talks to Rasa's REST channel and turns its replies into the gateway's message format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer (down, starting, or too slow)."""
+
+
+@dataclass
+class ChatMessage:
+    text: str
+    quick_replies: list[dict[str, str]] = field(default_factory=list)
+    faq_id: str | None = None
+    lang: str | None = None
+    outcome: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The message as the API shows it: empty optional fields left out."""
+        out: dict[str, Any] = {"text": self.text}
+        if self.quick_replies:
+            out["quick_replies"] = self.quick_replies
+        if self.faq_id:
+            out["faq_id"] = self.faq_id
+        return out
+
+
+class RasaClient:
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.webhook = base_url.rstrip("/") + "/webhooks/rest/webhook"
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[ChatMessage]:
+        payload = {"sender": sender, "message": text, "metadata": metadata}
+        try:
+            response = await self._client.post(self.webhook, json=payload)
+            response.raise_for_status()
+            replies = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        if not isinstance(replies, list):
+            raise RasaUnavailable("unexpected reply from Rasa")
+        return to_chat_messages(replies)
+
+
+def to_chat_messages(replies: list[dict[str, Any]]) -> list[ChatMessage]:
+    """Rasa sends an action's text and its ``json_message`` as two messages; join them."""
+    messages: list[ChatMessage] = []
+    for reply in replies:
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and custom.get("madoguchi"):
+            if messages:
+                target = messages[-1]
+                target.faq_id = custom.get("faq_id") or target.faq_id
+                target.lang = custom.get("lang") or target.lang
+                target.outcome = custom.get("outcome") or target.outcome
+            continue
+        text = reply.get("text")
+        if not text:
+            continue
+        buttons = reply.get("buttons") or []
+        messages.append(
+            ChatMessage(
+                text=str(text),
+                quick_replies=[
+                    {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                    for b in buttons
+                    if isinstance(b, dict)
+                ],
+            )
+        )
+    return messages

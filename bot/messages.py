@@ -1,0 +1,83 @@
+"""What the assistant says in its own words, in each of its languages.
+
+FAQ answers come from the corpus; these are the few sentences around them. ``{contact}``
+is filled from the municipality profile.
+"""
+
+from __future__ import annotations
+
+from bot.faq.profile import DEFAULT_LANG
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "greet": {
+        "ja": "こんにちは。{city}のお問い合わせ窓口です。手続きやマイナンバーカードについて、質問をどうぞ。",
+        "en": "Hello. This is the {city} help desk. Ask me about procedures or the My Number card.",
+        "zh": "您好，这里是{city}的咨询窗口。请提出有关手续或个人编号卡的问题。",
+        "ko": "안녕하세요. {city} 문의 창구입니다. 각종 절차나 마이넘버카드에 대해 질문해 주세요.",
+        "vi": "Xin chào. Đây là quầy hỏi đáp của {city}. Hãy hỏi về thủ tục hoặc thẻ My Number.",
+        "pt": "Olá. Este é o atendimento de {city}. Pergunte sobre procedimentos ou o cartão My Number.",
+    },
+    "goodbye": {
+        "ja": "ご利用ありがとうございました。またいつでもどうぞ。",
+        "en": "Thank you for asking. Come back any time.",
+        "zh": "感谢您的使用，欢迎随时再来。",
+        "ko": "이용해 주셔서 감사합니다. 언제든지 다시 찾아 주세요.",
+        "vi": "Cảm ơn bạn. Hãy quay lại bất cứ lúc nào.",
+        "pt": "Obrigado pela visita. Volte quando quiser.",
+    },
+    "thanks": {
+        "ja": "どういたしまして。ほかにも質問があればどうぞ。",
+        "en": "You're welcome. Ask me anything else you need.",
+        "zh": "不客气。如有其他问题，请随时提问。",
+        "ko": "천만에요. 다른 질문도 편하게 해 주세요.",
+        "vi": "Không có gì. Bạn cứ hỏi thêm nếu cần.",
+        "pt": "De nada. Pode perguntar mais se precisar.",
+    },
+    "cannot_answer": {
+        "ja": "申し訳ありません。そのご質問にはお答えできません。\n担当窓口にお問い合わせください。\n{contact}",
+        "en": "Sorry, I can't answer that question.\nPlease contact the city office.\n{contact}",
+        "zh": "很抱歉，无法回答这个问题。\n请联系负责窗口。\n{contact}",
+        "ko": "죄송합니다. 그 질문에는 답변드릴 수 없습니다.\n담당 창구로 문의해 주세요.\n{contact}",
+        "vi": "Xin lỗi, tôi không thể trả lời câu hỏi này.\nVui lòng liên hệ quầy phụ trách.\n{contact}",
+        "pt": "Desculpe, não consigo responder a essa pergunta.\nEntre em contato com a prefeitura.\n{contact}",
+    },
+    "contact_human": {
+        "ja": "職員へのお問い合わせは、こちらへどうぞ。\n{contact}",
+        "en": "To talk to a member of staff, please contact:\n{contact}",
+        "zh": "如需咨询工作人员，请联系：\n{contact}",
+        "ko": "직원에게 문의하시려면 아래로 연락해 주세요.\n{contact}",
+        "vi": "Để nói chuyện với nhân viên, vui lòng liên hệ:\n{contact}",
+        "pt": "Para falar com um funcionário, entre em contato:\n{contact}",
+    },
+    "did_you_mean": {
+        "ja": "もしかして、次のご質問ですか？",
+        "en": "Did you mean one of these?",
+        "zh": "您是不是想问以下问题？",
+        "ko": "혹시 다음 질문을 찾으시나요?",
+        "vi": "Có phải bạn muốn hỏi một trong những câu sau?",
+        "pt": "Você quis dizer uma destas perguntas?",
+    },
+    "related": {
+        "ja": "関連する質問：",
+        "en": "Related questions:",
+        "zh": "相关问题：",
+        "ko": "관련 질문:",
+        "vi": "Câu hỏi liên quan:",
+        "pt": "Perguntas relacionadas:",
+    },
+    "untranslated": {
+        "ja": "",
+        "en": "(This answer is not yet available in English; here it is in Japanese.)",
+        "zh": "（此回答尚无中文版本，以下为日语。）",
+        "ko": "(이 답변은 아직 한국어로 제공되지 않아 일본어로 안내합니다.)",
+        "vi": "(Câu trả lời này chưa có bằng tiếng Việt; dưới đây là tiếng Nhật.)",
+        "pt": "(Esta resposta ainda não está disponível em português; segue em japonês.)",
+    },
+}
+
+
+def say(key: str, lang: str, **values: str) -> str:
+    """The message ``key`` in ``lang`` (Japanese if missing), with ``values`` filled in."""
+    texts = MESSAGES[key]
+    template = texts.get(lang) or texts[DEFAULT_LANG]
+    return template.format(**values) if values else template

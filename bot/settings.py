@@ -1,0 +1,65 @@
+"""Runtime settings, read from environment variables (see the README for the list)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    faq_dir: Path
+    database_url: str
+    host: str
+    gateway_port: int
+    rasa_port: int
+    actions_port: int
+    rasa_url: str
+    actions_url: str
+    rasa_venv: Path
+    model_dir: Path
+    hash_salt: str
+    rasa_timeout: float
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.faq_dir / "corpus"
+
+    @property
+    def profile_path(self) -> Path:
+        return self.faq_dir / "municipality.yml"
+
+    @property
+    def terms_path(self) -> Path:
+        return self.faq_dir / "terms.yml"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        root = Path(_env("MADOGUCHI_HOME", str(PROJECT_ROOT)))
+        host = _env("MADOGUCHI_HOST", "127.0.0.1")
+        rasa_port = int(_env("MADOGUCHI_RASA_PORT", "5005"))
+        actions_port = int(_env("MADOGUCHI_ACTIONS_PORT", "5055"))
+        return cls(
+            root=root,
+            faq_dir=Path(_env("MADOGUCHI_FAQ_DIR", str(root / "faq"))),
+            database_url=_env("MADOGUCHI_DATABASE_URL", f"sqlite:///{root / 'var' / 'madoguchi.db'}"),
+            host=host,
+            gateway_port=int(_env("MADOGUCHI_GATEWAY_PORT", "8000")),
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            rasa_url=_env("MADOGUCHI_RASA_URL", f"http://127.0.0.1:{rasa_port}"),
+            actions_url=_env("MADOGUCHI_ACTIONS_URL", f"http://127.0.0.1:{actions_port}/webhook"),
+            rasa_venv=Path(_env("MADOGUCHI_RASA_VENV", str(root / ".venv-rasa"))),
+            model_dir=Path(_env("MADOGUCHI_MODEL_DIR", str(root / "models"))),
+            hash_salt=_env("MADOGUCHI_HASH_SALT", ""),
+            rasa_timeout=float(_env("MADOGUCHI_RASA_TIMEOUT", "30")),
+        )
