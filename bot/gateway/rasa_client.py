@@ -52,16 +52,19 @@ class RasaClient:
 
 
 def to_chat_messages(replies: list[dict[str, Any]]) -> list[ChatMessage]:
-    """Rasa sends an action's text and its ``json_message`` as two messages; join them."""
+    """Rasa sends an action's ``json_message`` after its text, as a message of its own, and
+    splits a text at blank lines into several messages; the metadata applies to all of the
+    messages since the previous action's metadata."""
     messages: list[ChatMessage] = []
+    group_start = 0
     for reply in replies:
         custom = reply.get("custom")
         if isinstance(custom, dict) and custom.get("madoguchi"):
-            if messages:
-                target = messages[-1]
+            for target in messages[group_start:]:
                 target.faq_id = custom.get("faq_id") or target.faq_id
                 target.lang = custom.get("lang") or target.lang
                 target.outcome = custom.get("outcome") or target.outcome
+            group_start = len(messages)
             continue
         text = reply.get("text")
         if not text:

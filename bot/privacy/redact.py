@@ -19,8 +19,8 @@ _NO_DIGIT_AFTER = rf"(?!{_SEP}?\d)"
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Card numbers (13–19 digits) before My Numbers (12), so that a card is not cut in two.
-CARD = re.compile(rf"{_NO_DIGIT_BEFORE}(?:\d{_SEP}?){{12,18}}\d{_NO_DIGIT_AFTER}")
-MY_NUMBER = re.compile(rf"{_NO_DIGIT_BEFORE}(?:\d{_SEP}?){{11}}\d{_NO_DIGIT_AFTER}")
+CARD = re.compile(rf"(?<!\+){_NO_DIGIT_BEFORE}(?:\d{_SEP}?){{12,18}}\d{_NO_DIGIT_AFTER}")
+MY_NUMBER = re.compile(rf"(?<!\+){_NO_DIGIT_BEFORE}(?:\d{_SEP}?){{11}}\d{_NO_DIGIT_AFTER}")
 PHONE = re.compile(
     rf"{_NO_DIGIT_BEFORE}(?:\+81{_SEP}?\(?0?\)?|0)\d{{1,4}}{_SEP}?\(?\d{{1,4}}\)?{_SEP}?\d{{3,4}}"
     rf"{_NO_DIGIT_AFTER}"

@@ -1,0 +1,49 @@
+# Two commands: `make run` sets everything up and runs the assistant; `make test` sets up
+# and runs the tests. Both create what is missing and skip what is up to date.
+
+PYTHON ?= python3
+APP_VENV := .venv
+RASA_VENV := .venv-rasa
+export RASA_TELEMETRY_ENABLED := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test setup train lint bench clean
+
+run: setup
+	$(APP_VENV)/bin/madoguchi run
+
+test: setup
+	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/madoguchi faq validate
+	$(APP_VENV)/bin/pytest -q
+
+setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed
+
+train: setup
+	$(APP_VENV)/bin/madoguchi train
+
+lint: setup
+	$(APP_VENV)/bin/ruff check .
+
+bench: setup
+	$(APP_VENV)/bin/python bench/chat_latency.py
+
+# The app environment: gateway, action server (rasa-sdk), FAQ engine, tools and tests.
+# torch comes from the CPU wheel pinned in pyproject.toml.
+$(APP_VENV)/.installed: pyproject.toml
+	test -x $(APP_VENV)/bin/python || $(PYTHON) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+# The Rasa environment. Rasa 3.6 declares Python <3.11 but runs on 3.11: it is installed
+# without dependency resolution from the pinned list, and the project itself is added
+# without its own (app) dependencies so that `bot.nlu` is importable.
+$(RASA_VENV)/.installed: requirements/rasa.txt pyproject.toml
+	test -x $(RASA_VENV)/bin/python || $(PYTHON) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r requirements/rasa.txt
+	$(RASA_VENV)/bin/pip install -q --no-deps -e .
+	$(RASA_VENV)/bin/rasa telemetry disable >/dev/null 2>&1 || true
+	touch $@
+
+clean:
+	rm -rf $(APP_VENV) $(RASA_VENV) models var .pytest_cache .ruff_cache

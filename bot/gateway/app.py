@@ -1,0 +1,131 @@
+"""The gateway: the only process residents' channels talk to.
+
+It checks and limits what comes in, pseudonymises the session id, forwards the message to
+Rasa's REST channel with the channel name in the metadata, and returns Rasa's replies in a
+small, stable JSON format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.privacy.hashing import hash_id, load_salt
+from bot.settings import Settings
+from bot.text.language import SUPPORTED, detect_language
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 5000
+MAX_BODY_BYTES = 64 * 1024
+MAX_SESSION_ID_CHARS = 128
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _read_chat_request(request: Request) -> tuple[str, str, str | None]:
+    """Validate a /api/chat body; raise BadRequest with a message a developer can act on."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", 413)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", 413)
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadRequest("request body is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object")
+    session_id, text, lang = data.get("session_id"), data.get("text"), data.get("lang")
+    if not isinstance(session_id, str) or not session_id.strip():
+        raise BadRequest("'session_id' is required and must be a non-empty string")
+    if len(session_id) > MAX_SESSION_ID_CHARS:
+        raise BadRequest(f"'session_id' must be at most {MAX_SESSION_ID_CHARS} characters")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("'text' is required and must be a non-empty string")
+    if len(text) > MAX_TEXT_CHARS:
+        raise BadRequest(f"'text' must be at most {MAX_TEXT_CHARS} characters", 413)
+    if lang is not None and lang not in SUPPORTED:
+        raise BadRequest(f"'lang' must be one of {', '.join(SUPPORTED)}")
+    return session_id, text.strip(), lang
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    salt = load_salt(settings.hash_salt, settings.root / "var")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        app.state.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
+        yield
+        await app.state.rasa.close()
+
+    app = FastAPI(title="Madoguchi gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/chat")
+    async def chat(request: Request) -> JSONResponse:
+        try:
+            session_id, text, lang = await _read_chat_request(request)
+        except BadRequest as exc:
+            return _error(str(exc), exc.status)
+        metadata: dict[str, Any] = {"channel": "web"}
+        if lang:
+            metadata["lang"] = lang
+        try:
+            messages = await app.state.rasa.send(hash_id(session_id, salt), text, metadata)
+        except RasaUnavailable as exc:
+            logger.warning("Rasa unavailable: %s", exc)
+            return _error("the assistant is not available right now; please try again", 503)
+        reply_lang = next((m.lang for m in messages if m.lang), None) or lang
+        return JSONResponse(
+            {
+                "messages": [m.public() for m in messages],
+                "lang": reply_lang or detect_language(text),
+            }
+        )
+
+    @app.get("/")
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    return app

@@ -1,0 +1,222 @@
+"""Training the Rasa model and running the three services (Rasa, actions, gateway).
+
+Rasa lives in its own virtual environment (`.venv-rasa`); this module, which runs in the
+app environment, starts it as a subprocess with telemetry off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import httpx
+
+from bot.settings import Settings
+
+MODEL_NAME = "madoguchi"
+# Everything a trained model depends on: when none of these changed, training is skipped.
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "data",
+    "faq/terms.yml",
+    "bot/nlu",
+    "bot/text/japanese.py",
+    "requirements/rasa.txt",
+)
+READY_TIMEOUT = 300.0
+
+
+def quiet_environment(settings: Settings) -> dict[str, str]:
+    """Environment for every service: nothing calls out, and the project is importable."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "MADOGUCHI_ACTIONS_URL": settings.actions_url,
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(settings.root), env.get("PYTHONPATH", "")) if p
+            ),
+        }
+    )
+    return env
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.model_dir / f"{MODEL_NAME}.tar.gz"
+
+
+def training_config(settings: Settings) -> Path:
+    return Path(os.environ.get("MADOGUCHI_RASA_CONFIG") or settings.root / "config.yml")
+
+
+def _files(root: Path, names: Iterable[str]) -> list[Path]:
+    found: list[Path] = []
+    for name in names:
+        path = root / name
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts))
+        elif path.is_file():
+            found.append(path)
+    return found
+
+
+def training_fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    config = training_config(settings)
+    for path in [config, *_files(settings.root, TRAINING_INPUTS)]:
+        digest.update(str(path.relative_to(settings.root) if path.is_relative_to(settings.root) else path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def train_if_needed(settings: Settings, force: bool = False) -> int:
+    """Train the Rasa model unless a model trained on the same inputs exists."""
+    model = model_path(settings)
+    stamp = model.with_suffix("").with_suffix(".fingerprint")
+    current = training_fingerprint(settings)
+    if not force and model.exists() and stamp.exists() and stamp.read_text() == current:
+        print(f"Rasa model is up to date: {model}")
+        return 0
+    print("Training the Rasa model (this takes a few minutes)...", flush=True)
+    settings.model_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(settings.rasa_venv / "bin" / "rasa"),
+        "train",
+        "--config", str(training_config(settings)),
+        "--domain", str(settings.root / "domain.yml"),
+        "--data", str(settings.root / "data"),
+        "--out", str(settings.model_dir),
+        "--fixed-model-name", MODEL_NAME,
+        "--quiet",
+    ]
+    result = subprocess.run(command, cwd=settings.root, env=quiet_environment(settings))
+    if result.returncode != 0:
+        print("Rasa training failed.", file=sys.stderr)
+        return result.returncode
+    stamp.write_text(current)
+    print(f"Rasa model written to {model}")
+    return 0
+
+
+def service_command(name: str, settings: Settings) -> list[str]:
+    if name == "rasa":
+        return [
+            str(settings.rasa_venv / "bin" / "rasa"),
+            "run",
+            "--model", str(model_path(settings)),
+            "--endpoints", str(settings.root / "endpoints.yml"),
+            "--credentials", str(settings.root / "credentials.yml"),
+            "--interface", settings.host,
+            "--port", str(settings.rasa_port),
+        ]
+    if name == "actions":
+        return [
+            sys.executable, "-m", "rasa_sdk",
+            "--actions", "actions",
+            "--port", str(settings.actions_port),
+        ]
+    if name == "gateway":
+        return [
+            sys.executable, "-m", "uvicorn",
+            "bot.gateway.app:create_app", "--factory",
+            "--host", settings.host,
+            "--port", str(settings.gateway_port),
+        ]
+    raise ValueError(f"unknown service {name!r}")
+
+
+def ready_url(name: str, settings: Settings) -> str:
+    if name == "rasa":
+        return settings.rasa_url.rstrip("/") + "/"
+    if name == "actions":
+        return settings.actions_url.rsplit("/", 1)[0] + "/health"
+    return f"http://{settings.host}:{settings.gateway_port}/healthz"
+
+
+def serve(name: str, settings: Settings) -> int:
+    """Run one service in the foreground (replacing this process)."""
+    if name == "rasa" and not model_path(settings).exists():
+        print(f"No Rasa model at {model_path(settings)}: run 'madoguchi train' first.", file=sys.stderr)
+        return 1
+    command = service_command(name, settings)
+    os.chdir(settings.root)
+    os.execvpe(command[0], command, quiet_environment(settings))
+    return 0  # not reached
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            if httpx.get(url, timeout=2.0).status_code < 500:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def run_all(settings: Settings) -> int:
+    """Train if needed, start the three services, and stop them all on Ctrl-C."""
+    code = train_if_needed(settings)
+    if code != 0:
+        return code
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for name in ("actions", "rasa", "gateway"):
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "serve", name],
+                cwd=settings.root,
+                env=quiet_environment(settings),
+            )
+        for name, process in processes.items():
+            if not wait_until_ready(ready_url(name, settings), process):
+                print(f"The {name} service did not start; see its output above.", file=sys.stderr)
+                return 1
+        print(
+            f"\nMadoguchi is running: open http://{settings.host}:{settings.gateway_port}/"
+            "\n(Ctrl-C stops Rasa, the action server and the gateway.)\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes.values()):
+            time.sleep(1)
+        failed = [n for n, p in processes.items() if p.poll() is not None]
+        print(f"Stopped because {', '.join(failed)} exited.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        terminate(processes.values())
+
+
+def terminate(processes: Iterable[subprocess.Popen[bytes]], grace: float = 15.0) -> None:
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

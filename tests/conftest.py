@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.settings import PROJECT_ROOT
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MADOGUCHI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture
+def faq_copy(tmp_path: Path) -> Path:
+    """A writable copy of the project's faq/ directory."""
+    target = tmp_path / "faq"
+    shutil.copytree(PROJECT_ROOT / "faq", target)
+    return target
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the machine's real PostgreSQL server, dropped afterwards."""
+    name = f"madoguchi_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        from bot.storage.db import get_engine
+
+        for engine in list(_cached_engines(get_engine)):
+            engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _cached_engines(get_engine):  # type: ignore[no-untyped-def]
+    # get_engine is lru_cached; dispose what a test created so the database can be dropped.
+    info = get_engine.cache_info()
+    if info.currsize:
+        get_engine.cache_clear()
+    return []

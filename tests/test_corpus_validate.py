@@ -1,0 +1,108 @@
+"""`madoguchi faq validate`: passes on the corpus, fails usefully on each kind of mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+
+GOOD_ENTRY = {
+    "id": "sample-entry",
+    "category": "extra",
+    "department": "shimin",
+    "questions": {"ja": ["住民票はどこで取れますか？", "住民票 取り方"], "en": ["Where do I get a residence certificate?"]},
+    "answer": {"ja": "{dept.shimin.name}（{dept.shimin.counter}）で請求できます。", "en": "At {dept.shimin.name}."},
+    "links": [{"title": {"ja": "証明書", "en": "Certificates"}, "url": "{pages.certificates}"}],
+    "source": "https://www.soumu.go.jp/",
+    "reviewed": "2026-11-20",
+}
+
+
+def validate(faq_dir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["faq", "validate", "--corpus", str(faq_dir / "corpus"), "--profile", str(faq_dir / "municipality.yml")])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def write_extra(faq_dir: Path, *entries: dict, name: str = "extra.yml") -> None:
+    (faq_dir / "corpus" / name).write_text(
+        yaml.safe_dump({"entries": list(entries)}, allow_unicode=True), encoding="utf-8"
+    )
+
+
+def test_the_project_corpus_is_valid(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = validate(faq_copy, capsys)
+    assert code == 0, out
+    assert out.startswith("ok: ")
+
+
+def test_a_good_new_entry_passes(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_extra(faq_copy, GOOD_ENTRY)
+    code, out = validate(faq_copy, capsys)
+    assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"answer": {"ja": "電話は {dept.nowhere.phone} へ"}}, "unknown placeholder {dept.nowhere.phone}"),
+        ({"answer": {"en": "English only"}}, "missing Japanese answer"),
+        ({"reviewed": "2026-13-40"}, "is not a date"),
+        ({"id": "Sample_Entry"}, "must be kebab-case"),
+        ({"category": "other"}, "does not match the file name"),
+        ({"department": "nosuchdept"}, "unknown department"),
+        ({"answer": {"ja": "市民課 03-1234-5678 までお電話ください"}}, "phone number 03-1234-5678"),
+        ({"answer": {"ja": "詳しくは https://www.city.example.jp/ を見てください"}}, "web address"),
+        ({"source": "not a url"}, "is not a web address"),
+        ({"questions": {"en": ["English only?"]}}, "missing Japanese questions"),
+        ({"answer": {"ja": "ok", "fr": "non"}}, "unsupported language 'fr'"),
+        ({"links": [{"title": "x", "url": "https://evil.example.com/"}]}, "must be a national site"),
+    ],
+)
+def test_each_rule_is_reported_with_file_and_entry(
+    faq_copy: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
+) -> None:
+    entry = {**GOOD_ENTRY, **change}
+    write_extra(faq_copy, entry)
+    code, out = validate(faq_copy, capsys)
+    assert code != 0
+    line = next(line for line in out.splitlines() if expected in line)
+    assert line.startswith("error: extra.yml: ")
+    assert str(entry["id"]) in line
+
+
+def test_national_numbers_are_allowed(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_extra(faq_copy, {**GOOD_ENTRY, "answer": {"ja": "一時停止は 0120-95-0178 へ（24時間）"}})
+    assert validate(faq_copy, capsys)[0] == 0
+
+
+def test_duplicate_ids_across_files(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_extra(faq_copy, {**GOOD_ENTRY, "id": "moving-in"})
+    code, out = validate(faq_copy, capsys)
+    assert code != 0
+    assert (
+        "moving.yml: moving-in: duplicate id (also in extra.yml)" in out
+        or "extra.yml: moving-in: duplicate id (also in moving.yml)" in out
+    )
+
+
+def test_broken_files_are_reported_not_crashed(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = faq_copy / "corpus"
+    (corpus / "broken.yml").write_text("entries: [\n  - id: x\n", encoding="utf-8")
+    (corpus / "binary.yml").write_bytes(b"\xff\xfe\x00garbage")
+    (corpus / "shape.yml").write_text("- just a list\n", encoding="utf-8")
+    code, out = validate(faq_copy, capsys)
+    assert code != 0
+    assert "broken.yml: not valid YAML" in out
+    assert "binary.yml: not UTF-8 text" in out
+    assert "shape.yml: expected a mapping with an 'entries' list" in out
+
+
+def test_every_problem_is_listed_not_just_the_first(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_extra(faq_copy, {**GOOD_ENTRY, "reviewed": "yesterday", "department": "nope"})
+    code, out = validate(faq_copy, capsys)
+    assert code != 0
+    assert "is not a date" in out and "unknown department" in out

@@ -1,0 +1,116 @@
+"""The whole path on real servers: gateway -> Rasa 3.6 -> rasa-sdk action server -> FAQ engine.
+
+Trains a small model, starts the three services on free ports and talks to the gateway over
+HTTP. The same run shows that rasa-sdk (app environment) speaks Rasa 3.6's action protocol.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.storage.db import Store
+from bot.storage.models import UnansweredQuestion
+from tests.stack import Stack
+
+pytestmark = pytest.mark.rasa
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("stack")
+    stack = Stack(workdir=workdir, database_url=f"sqlite:///{workdir / 'madoguchi.db'}")
+    stack.configure()
+    stack.train()
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def unanswered(stack: Stack) -> list[UnansweredQuestion]:
+    with Store(stack.database_url).session() as session:
+        return list(session.scalars(select(UnansweredQuestion).order_by(UnansweredQuestion.id)))
+
+
+def test_lost_card_question_gets_the_answer_with_the_city_contact(stack: Stack) -> None:
+    reply = stack.chat("マイナンバーカードを失くしました", session_id=uuid.uuid4().hex)
+    assert reply["lang"] == "ja"
+    first = reply["messages"][0]
+    assert first["faq_id"] == "mynumber-card-lost"
+    assert "0120-95-0178" in first["text"]
+    assert "000-000-1002" in first["text"] or "マイナンバーカード窓口" in first["text"]
+    assert "{" not in first["text"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("引っ越しでカードの住所を変えたい", "mynumber-card-address-change"),
+        ("暗証番号を忘れてしまいました", "mynumber-card-pin-forgot"),
+        ("コンビニで住民票を取りたい", "certificate-convenience-store"),
+    ],
+)
+def test_japanese_faq_questions(stack: Stack, question: str, expected: str) -> None:
+    reply = stack.chat(question, session_id=uuid.uuid4().hex)
+    assert reply["messages"][0].get("faq_id") == expected, reply
+
+
+def test_english_question_is_answered_in_english(stack: Stack) -> None:
+    reply = stack.chat("I lost my My Number card. What should I do?", session_id=uuid.uuid4().hex)
+    assert reply["lang"] == "en"
+    first = reply["messages"][0]
+    assert first["faq_id"] == "mynumber-card-lost"
+    assert "0120-95-0178" in first["text"]
+    assert not any("\u3040" <= ch <= "\u30ff" for ch in first["text"][:80])
+
+
+def test_chosen_language_is_used_for_small_talk(stack: Stack) -> None:
+    reply = stack.chat("こんにちは", session_id=uuid.uuid4().hex, lang="en")
+    assert reply["lang"] == "en"
+    assert "Hello" in reply["messages"][0]["text"]
+
+
+def test_asking_for_a_person_gives_the_contact(stack: Stack) -> None:
+    reply = stack.chat("担当の人と直接話したいです", session_id=uuid.uuid4().hex)
+    text = reply["messages"][0]["text"]
+    assert "000-000-0000" in text and "8時30分" in text
+
+
+def test_out_of_scope_is_declined_honestly_and_logged_redacted(stack: Stack) -> None:
+    before = len(unanswered(stack))
+    reply = stack.chat("明日の天気は？ 私のマイナンバーは1234 5678 9012です", session_id=uuid.uuid4().hex)
+    text = reply["messages"][0]["text"]
+    assert "お答えできません" in text
+    assert "000-000-" in text and "8時30分" in text  # a contact with its opening hours
+    rows = unanswered(stack)
+    assert len(rows) == before + 1
+    row = rows[-1]
+    assert "天気" in row.text
+    assert "1234" not in row.text and "[個人番号]" in row.text
+    assert row.channel == "web" and row.lang == "ja"
+    assert row.session_hash and "test" not in row.session_hash
+
+
+def test_plain_weather_question_is_declined(stack: Stack) -> None:
+    before = len(unanswered(stack))
+    reply = stack.chat("明日の天気は？", session_id=uuid.uuid4().hex)
+    assert "お答えできません" in reply["messages"][0]["text"]
+    assert len(unanswered(stack)) == before + 1
+
+
+def test_gateway_reports_rasa_down_as_503(stack: Stack, tmp_path: Path) -> None:
+    # Last test of the module: stop Rasa and the gateway must answer with a clear 503.
+    import httpx
+
+    stack.stop(("rasa",))
+    response = httpx.post(
+        f"{stack.gateway_url}/api/chat", json={"session_id": "x", "text": "こんにちは"}, timeout=30
+    )
+    assert response.status_code == 503
+    assert "not available" in response.json()["error"]
