@@ -65,7 +65,9 @@ def _files(root: Path, names: Iterable[str]) -> list[Path]:
     for name in names:
         path = root / name
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts))
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            )
         elif path.is_file():
             found.append(path)
     return found
@@ -75,7 +77,11 @@ def training_fingerprint(settings: Settings) -> str:
     digest = hashlib.sha256()
     config = training_config(settings)
     for path in [config, *_files(settings.root, TRAINING_INPUTS)]:
-        digest.update(str(path.relative_to(settings.root) if path.is_relative_to(settings.root) else path).encode())
+        digest.update(
+            str(
+                path.relative_to(settings.root) if path.is_relative_to(settings.root) else path
+            ).encode()
+        )
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -93,11 +99,16 @@ def train_if_needed(settings: Settings, force: bool = False) -> int:
     command = [
         str(settings.rasa_venv / "bin" / "rasa"),
         "train",
-        "--config", str(training_config(settings)),
-        "--domain", str(settings.root / "domain.yml"),
-        "--data", str(settings.root / "data"),
-        "--out", str(settings.model_dir),
-        "--fixed-model-name", MODEL_NAME,
+        "--config",
+        str(training_config(settings)),
+        "--domain",
+        str(settings.root / "domain.yml"),
+        "--data",
+        str(settings.root / "data"),
+        "--out",
+        str(settings.model_dir),
+        "--fixed-model-name",
+        MODEL_NAME,
         "--quiet",
     ]
     result = subprocess.run(command, cwd=settings.root, env=quiet_environment(settings))
@@ -114,24 +125,38 @@ def service_command(name: str, settings: Settings) -> list[str]:
         return [
             str(settings.rasa_venv / "bin" / "rasa"),
             "run",
-            "--model", str(model_path(settings)),
-            "--endpoints", str(settings.root / "endpoints.yml"),
-            "--credentials", str(settings.root / "credentials.yml"),
-            "--interface", settings.host,
-            "--port", str(settings.rasa_port),
+            "--model",
+            str(model_path(settings)),
+            "--endpoints",
+            str(settings.root / "endpoints.yml"),
+            "--credentials",
+            str(settings.root / "credentials.yml"),
+            "--interface",
+            settings.host,
+            "--port",
+            str(settings.rasa_port),
         ]
     if name == "actions":
         return [
-            sys.executable, "-m", "rasa_sdk",
-            "--actions", "actions",
-            "--port", str(settings.actions_port),
+            sys.executable,
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "actions",
+            "--port",
+            str(settings.actions_port),
         ]
     if name == "gateway":
         return [
-            sys.executable, "-m", "uvicorn",
-            "bot.gateway.app:create_app", "--factory",
-            "--host", settings.host,
-            "--port", str(settings.gateway_port),
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bot.gateway.app:create_app",
+            "--factory",
+            "--host",
+            settings.host,
+            "--port",
+            str(settings.gateway_port),
         ]
     raise ValueError(f"unknown service {name!r}")
 
@@ -147,7 +172,10 @@ def ready_url(name: str, settings: Settings) -> str:
 def serve(name: str, settings: Settings) -> int:
     """Run one service in the foreground (replacing this process)."""
     if name == "rasa" and not model_path(settings).exists():
-        print(f"No Rasa model at {model_path(settings)}: run 'madoguchi train' first.", file=sys.stderr)
+        print(
+            f"No Rasa model at {model_path(settings)}: run 'madoguchi train' first.",
+            file=sys.stderr,
+        )
         return 1
     command = service_command(name, settings)
     os.chdir(settings.root)
@@ -155,7 +183,9 @@ def serve(name: str, settings: Settings) -> int:
     return 0  # not reached
 
 
-def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT) -> bool:
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT
+) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

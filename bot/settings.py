@@ -51,7 +51,9 @@ class Settings:
         return cls(
             root=root,
             faq_dir=Path(_env("MADOGUCHI_FAQ_DIR", str(root / "faq"))),
-            database_url=_env("MADOGUCHI_DATABASE_URL", f"sqlite:///{root / 'var' / 'madoguchi.db'}"),
+            database_url=_env(
+                "MADOGUCHI_DATABASE_URL", f"sqlite:///{root / 'var' / 'madoguchi.db'}"
+            ),
             host=host,
             gateway_port=int(_env("MADOGUCHI_GATEWAY_PORT", "8000")),
             rasa_port=rasa_port,

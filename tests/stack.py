@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-from bot.settings import PROJECT_ROOT
 from bot.services import terminate
+from bot.settings import PROJECT_ROOT
 
 SERVICES = ("actions", "rasa", "gateway")
 
@@ -64,8 +64,12 @@ class Stack:
 
     def madoguchi(self, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
         return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], cwd=PROJECT_ROOT, env=self.env,
-            text=True, capture_output=True, **kwargs,
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            text=True,
+            capture_output=True,
+            **kwargs,
         )
 
     def train(self) -> float:
@@ -80,8 +84,10 @@ class Stack:
         for name in SERVICES:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "serve", name],
-                cwd=PROJECT_ROOT, env=self.env,
-                stdout=(logs / f"{name}.log").open("wb"), stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=(logs / f"{name}.log").open("wb"),
+                stderr=subprocess.STDOUT,
             )
         urls = {
             "actions": f"http://127.0.0.1:{self.env['MADOGUCHI_ACTIONS_PORT']}/health",

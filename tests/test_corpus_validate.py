@@ -13,8 +13,14 @@ GOOD_ENTRY = {
     "id": "sample-entry",
     "category": "extra",
     "department": "shimin",
-    "questions": {"ja": ["住民票はどこで取れますか？", "住民票 取り方"], "en": ["Where do I get a residence certificate?"]},
-    "answer": {"ja": "{dept.shimin.name}（{dept.shimin.counter}）で請求できます。", "en": "At {dept.shimin.name}."},
+    "questions": {
+        "ja": ["住民票はどこで取れますか？", "住民票 取り方"],
+        "en": ["Where do I get a residence certificate?"],
+    },
+    "answer": {
+        "ja": "{dept.shimin.name}（{dept.shimin.counter}）で請求できます。",
+        "en": "At {dept.shimin.name}.",
+    },
     "links": [{"title": {"ja": "証明書", "en": "Certificates"}, "url": "{pages.certificates}"}],
     "source": "https://www.soumu.go.jp/",
     "reviewed": "2026-11-20",
@@ -22,7 +28,16 @@ GOOD_ENTRY = {
 
 
 def validate(faq_dir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["faq", "validate", "--corpus", str(faq_dir / "corpus"), "--profile", str(faq_dir / "municipality.yml")])
+    code = main(
+        [
+            "faq",
+            "validate",
+            "--corpus",
+            str(faq_dir / "corpus"),
+            "--profile",
+            str(faq_dir / "municipality.yml"),
+        ]
+    )
     out = capsys.readouterr()
     return code, out.out + out.err
 
@@ -48,7 +63,10 @@ def test_a_good_new_entry_passes(faq_copy: Path, capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"answer": {"ja": "電話は {dept.nowhere.phone} へ"}}, "unknown placeholder {dept.nowhere.phone}"),
+        (
+            {"answer": {"ja": "電話は {dept.nowhere.phone} へ"}},
+            "unknown placeholder {dept.nowhere.phone}",
+        ),
         ({"answer": {"en": "English only"}}, "missing Japanese answer"),
         ({"reviewed": "2026-13-40"}, "is not a date"),
         ({"id": "Sample_Entry"}, "must be kebab-case"),
@@ -59,7 +77,10 @@ def test_a_good_new_entry_passes(faq_copy: Path, capsys: pytest.CaptureFixture[s
         ({"source": "not a url"}, "is not a web address"),
         ({"questions": {"en": ["English only?"]}}, "missing Japanese questions"),
         ({"answer": {"ja": "ok", "fr": "non"}}, "unsupported language 'fr'"),
-        ({"links": [{"title": "x", "url": "https://evil.example.com/"}]}, "must be a national site"),
+        (
+            {"links": [{"title": "x", "url": "https://evil.example.com/"}]},
+            "must be a national site",
+        ),
     ],
 )
 def test_each_rule_is_reported_with_file_and_entry(
@@ -89,7 +110,9 @@ def test_duplicate_ids_across_files(faq_copy: Path, capsys: pytest.CaptureFixtur
     )
 
 
-def test_broken_files_are_reported_not_crashed(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_broken_files_are_reported_not_crashed(
+    faq_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     corpus = faq_copy / "corpus"
     (corpus / "broken.yml").write_text("entries: [\n  - id: x\n", encoding="utf-8")
     (corpus / "binary.yml").write_bytes(b"\xff\xfe\x00garbage")
@@ -101,7 +124,9 @@ def test_broken_files_are_reported_not_crashed(faq_copy: Path, capsys: pytest.Ca
     assert "shape.yml: expected a mapping with an 'entries' list" in out
 
 
-def test_every_problem_is_listed_not_just_the_first(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_problem_is_listed_not_just_the_first(
+    faq_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_extra(faq_copy, {**GOOD_ENTRY, "reviewed": "yesterday", "department": "nope"})
     code, out = validate(faq_copy, capsys)
     assert code != 0

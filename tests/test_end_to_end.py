@@ -6,16 +6,21 @@ HTTP. The same run shows that rasa-sdk (app environment) speaks Rasa 3.6's actio
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.settings import PROJECT_ROOT
 from bot.storage.db import Store
 from bot.storage.models import UnansweredQuestion
-from tests.stack import Stack
+from tests.stack import Stack, free_port
 
 pytestmark = pytest.mark.rasa
 
@@ -84,7 +89,9 @@ def test_asking_for_a_person_gives_the_contact(stack: Stack) -> None:
 
 def test_out_of_scope_is_declined_honestly_and_logged_redacted(stack: Stack) -> None:
     before = len(unanswered(stack))
-    reply = stack.chat("明日の天気は？ 私のマイナンバーは1234 5678 9012です", session_id=uuid.uuid4().hex)
+    reply = stack.chat(
+        "明日の天気は？ 私のマイナンバーは1234 5678 9012です", session_id=uuid.uuid4().hex
+    )
     text = reply["messages"][0]["text"]
     assert "お答えできません" in text
     assert "000-000-" in text and "8時30分" in text  # a contact with its opening hours
@@ -104,10 +111,59 @@ def test_plain_weather_question_is_declined(stack: Stack) -> None:
     assert len(unanswered(stack)) == before + 1
 
 
-def test_gateway_reports_rasa_down_as_503(stack: Stack, tmp_path: Path) -> None:
-    # Last test of the module: stop Rasa and the gateway must answer with a clear 503.
-    import httpx
+def test_action_server_is_rasa_sdk_3_21() -> None:
+    import rasa_sdk
 
+    # The actions above ran on this rasa-sdk, called by Rasa 3.6: the protocol matches.
+    assert rasa_sdk.__version__.startswith("3.21")
+
+
+def test_training_is_skipped_when_nothing_changed(stack: Stack) -> None:
+    result = stack.madoguchi("train", timeout=300)
+    assert result.returncode == 0
+    assert "up to date" in result.stdout
+
+
+def test_madoguchi_run_starts_everything_and_ctrl_c_stops_it(stack: Stack) -> None:
+    env = {
+        **stack.env,
+        "MADOGUCHI_RASA_PORT": str(free_port()),
+        "MADOGUCHI_ACTIONS_PORT": str(free_port()),
+        "MADOGUCHI_GATEWAY_PORT": str(free_port()),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    output: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if "Madoguchi is running" in line:
+                break
+        url = f"http://127.0.0.1:{env['MADOGUCHI_GATEWAY_PORT']}"
+        reply = httpx.post(
+            f"{url}/api/chat",
+            json={"session_id": "run", "text": "暗証番号を忘れてしまいました"},
+            timeout=60,
+        ).json()
+        assert reply["messages"][0]["faq_id"] == "mynumber-card-pin-forgot"
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        process.wait(timeout=60)
+    for port in ("MADOGUCHI_RASA_PORT", "MADOGUCHI_ACTIONS_PORT", "MADOGUCHI_GATEWAY_PORT"):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{env[port]}/", timeout=2)
+
+
+def test_gateway_reports_rasa_down_as_503(stack: Stack) -> None:
+    # Last test of the module: stop Rasa and the gateway must answer with a clear 503.
     stack.stop(("rasa",))
     response = httpx.post(
         f"{stack.gateway_url}/api/chat", json={"session_id": "x", "text": "こんにちは"}, timeout=30

@@ -32,7 +32,13 @@ PARAPHRASES = [
     ("I lost my My Number card", "mynumber-card-lost"),
     ("Can I get a certificate at a convenience store?", "certificate-convenience-store"),
 ]
-UNRELATED = ["明日の天気は？", "おすすめのラーメン屋", "今日の野球の結果", "株価を教えて", "What's the weather tomorrow?"]
+UNRELATED = [
+    "明日の天気は？",
+    "おすすめのラーメン屋",
+    "今日の野球の結果",
+    "株価を教えて",
+    "What's the weather tomorrow?",
+]
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +81,17 @@ def test_answers_are_filled_from_the_profile(engine: FaqEngine) -> None:
 
 def test_missing_translation_falls_back_to_japanese(engine: FaqEngine) -> None:
     entry = engine.search("マイナンバーカードを失くしました").results[0].entry
-    text, lang = engine.render_answer(entry, "vi" if "vi" not in entry.answer else "xx")
+    _text, lang = engine.render_answer(entry, "vi" if "vi" not in entry.answer else "xx")
     assert lang == "ja"
 
 
 def test_an_added_entry_answers_within_seconds(faq_copy: Path) -> None:
-    engine = FaqEngine(faq_copy / "corpus", faq_copy / "municipality.yml", faq_copy / "terms.yml",
-                       reload_interval=0.5)
+    engine = FaqEngine(
+        faq_copy / "corpus",
+        faq_copy / "municipality.yml",
+        faq_copy / "terms.yml",
+        reload_interval=0.5,
+    )
     question = "狂犬病の予防注射と犬の登録はどこでしますか"
     assert not engine.search(question).answered
     entry = {
@@ -106,8 +116,12 @@ def test_an_added_entry_answers_within_seconds(faq_copy: Path) -> None:
 
 
 def test_a_broken_edit_keeps_the_last_good_index(faq_copy: Path) -> None:
-    engine = FaqEngine(faq_copy / "corpus", faq_copy / "municipality.yml", faq_copy / "terms.yml",
-                       reload_interval=0.0)
+    engine = FaqEngine(
+        faq_copy / "corpus",
+        faq_copy / "municipality.yml",
+        faq_copy / "terms.yml",
+        reload_interval=0.0,
+    )
     before = len(engine.corpus)
     (faq_copy / "corpus" / "moving.yml").write_text("entries: [broken", encoding="utf-8")
     assert engine.reload() is False

@@ -1,5 +1,5 @@
-from bot.text.japanese import CompoundTable, analyze, content_lemmas, normalize
 from bot.settings import PROJECT_ROOT
+from bot.text.japanese import CompoundTable, analyze, content_lemmas, normalize
 
 TERMS = CompoundTable.from_file(PROJECT_ROOT / "faq" / "terms.yml")
 

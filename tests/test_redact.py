@@ -20,7 +20,14 @@ def test_my_number_in_any_form_is_removed(number: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "phone", ["090-1234-5678", "09012345678", "03-1234-5678", "０３（１２３４）５６７８", "+81 90 1234 5678"]
+    "phone",
+    [
+        "090-1234-5678",
+        "09012345678",
+        "03-1234-5678",
+        "０３（１２３４）５６７８",
+        "+81 90 1234 5678",
+    ],
 )
 def test_phone_numbers_are_removed(phone: str) -> None:
     out = redact(f"電話は{phone}まで")
@@ -29,7 +36,9 @@ def test_phone_numbers_are_removed(phone: str) -> None:
 
 
 def test_email_postal_code_address_and_card() -> None:
-    out = redact("taro.yamada+x@example.co.jp 〒123-4567 東京都千代田区1-2-3 カード4111 1111 1111 1111")
+    out = redact(
+        "taro.yamada+x@example.co.jp 〒123-4567 東京都千代田区1-2-3 カード4111 1111 1111 1111"
+    )
     assert "example" not in out and "taro" not in out
     assert "[郵便番号][住所]" in out and "千代田" not in out
     assert "[カード番号]" in out

@@ -31,9 +31,11 @@ logger = logging.getLogger(__name__)
 
 # Lemmas too common in questions to tell entries apart ("how do I ... please tell me").
 STOP_LEMMAS = frozenset(
-    "為る 有る 居る 成る 出来る 下さる 教える 良い 事 物 此れ 其れ 何 如何 私 方法 ください "
-    "what how do does did i my me the a an to of for in on is are can should be it this "
-    "please tell want need get where when which who".split()
+    (
+        "為る 有る 居る 成る 出来る 下さる 教える 良い 事 物 此れ 其れ 何 如何 私 方法 ください "
+        "what how do does did i my me the a an to of for in on is are can should be it this "
+        "please tell want need get where when which who"
+    ).split()
 )
 ANSWER_WEIGHT = 0.3
 

@@ -111,7 +111,9 @@ class Profile:
                 name=self.city_name(lang), counter="", phone=phone, hours=hours
             )
         return _CONTACT[_lang_or_default(lang)].format(
-            name=pick(dept.name, lang), counter=pick(dept.counter, lang), phone=dept.phone,
+            name=pick(dept.name, lang),
+            counter=pick(dept.counter, lang),
+            phone=dept.phone,
             hours=hours,
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,9 +27,7 @@ logger = logging.getLogger(__name__)
 TERMS_FILE_NAME = "terms.yml"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
 class JapaneseTokenizer(Tokenizer):
     """Splits Japanese (and mixed Japanese/Latin) text into words with their lemmas.
 
@@ -39,11 +37,11 @@ class JapaneseTokenizer(Tokenizer):
     """
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> list[str] | None:
         return ["ja"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             # Path to a `term: lemma` table of words to keep whole (and synonyms).
             "terms_path": None,
@@ -53,15 +51,15 @@ class JapaneseTokenizer(Tokenizer):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["fugashi", "unidic_lite"]
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        terms: Optional[CompoundTable] = None,
+        terms: CompoundTable | None = None,
     ) -> None:
         super().__init__(config)
         self._model_storage = model_storage
@@ -71,7 +69,7 @@ class JapaneseTokenizer(Tokenizer):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -83,7 +81,7 @@ class JapaneseTokenizer(Tokenizer):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -107,9 +105,7 @@ class JapaneseTokenizer(Tokenizer):
                 shutil.copyfile(terms_path, Path(directory) / TERMS_FILE_NAME)
         return self._resource
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute)
-        tokens = [
-            Token(m.text, m.start, m.end, lemma=m.lemma) for m in analyze(text, self._terms)
-        ]
+        tokens = [Token(m.text, m.start, m.end, lemma=m.lemma) for m in analyze(text, self._terms)]
         return self._apply_token_pattern(tokens)

@@ -22,7 +22,9 @@ class UnansweredQuestion(Base):
     __tablename__ = "unanswered_questions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     channel: Mapped[str] = mapped_column(String(32))
     lang: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)

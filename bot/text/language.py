@@ -18,8 +18,10 @@ _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 _VIETNAMESE = re.compile(r"[ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
 _PORTUGUESE_LETTERS = re.compile(r"[ãõç]", re.I)
 _PORTUGUESE_WORDS = frozenset(
-    "como onde quero preciso posso para meu minha não nao obrigado obrigada olá ola bom dia "
-    "cartão cartao mudança mudanca você voce fazer tirar perdi".split()
+    (
+        "como onde quero preciso posso para meu minha não nao obrigado obrigada olá ola bom dia "
+        "cartão cartao mudança mudanca você voce fazer tirar perdi"
+    ).split()
 )
 # Characters used in Simplified Chinese but not in Japanese.
 _SIMPLIFIED_ONLY = re.compile(r"[们这说么吗为个们请办证码丢补续领]")

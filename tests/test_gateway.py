@@ -1,0 +1,95 @@
+"""The gateway's input checks, over real HTTP to a running gateway (Rasa not needed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bot.settings import PROJECT_ROOT
+from tests.stack import free_port
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A gateway whose Rasa URL points at a closed port."""
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MADOGUCHI_GATEWAY_PORT": str(port),
+        "MADOGUCHI_RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "MADOGUCHI_HASH_SALT": "test-salt",
+        "MADOGUCHI_RASA_TIMEOUT": "3",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "gateway"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def post(url: str, content: bytes, content_type: str = "application/json") -> httpx.Response:
+    return httpx.post(f"{url}/api/chat", content=content, headers={"Content-Type": content_type})
+
+
+def test_healthz(gateway: str) -> None:
+    assert httpx.get(f"{gateway}/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b"", 400, "not valid JSON"),
+        (b"not json", 400, "not valid JSON"),
+        (b"\xff\xfe\x00\x01", 400, "not UTF-8"),
+        (b"[1, 2]", 400, "must be a JSON object"),
+        (b'{"session_id": "a"}', 400, "'text' is required"),
+        (b'{"session_id": "a", "text": "   "}', 400, "'text' is required"),
+        (b'{"session_id": "", "text": "hi"}', 400, "'session_id' is required"),
+        (b'{"session_id": 5, "text": "hi"}', 400, "'session_id' is required"),
+        (b'{"session_id": "a", "text": "hi", "lang": "fr"}', 400, "'lang' must be one of"),
+        ('{"session_id": "a", "text": "%s"}' % ("あ" * 5001), 413, "at most 5000 characters"),
+        (b'{"session_id": "a", "text": "' + b"a" * 70_000 + b'"}', 413, "larger than"),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx(
+    gateway: str, body: bytes | str, status: int, message: str
+) -> None:
+    response = post(gateway, body.encode() if isinstance(body, str) else body)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+
+
+def test_rasa_down_gives_503_not_a_crash(gateway: str) -> None:
+    response = post(gateway, '{"session_id": "a", "text": "こんにちは"}'.encode())
+    assert response.status_code == 503
+    assert "try again" in response.json()["error"]
+    assert httpx.get(f"{gateway}/healthz").status_code == 200
+
+
+def test_demo_page_is_served_with_a_strict_csp(gateway: str) -> None:
+    response = httpx.get(f"{gateway}/")
+    assert response.status_code == 200
+    assert 'id="ask"' in response.text
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert httpx.get(f"{gateway}/static/chat.js").status_code == 200
