@@ -116,7 +116,7 @@ def answer_from_faq(dispatcher: CollectingDispatcher, tracker: Tracker, lang: st
 def decline(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, reason: str) -> None:
     """Says honestly that there is no answer, gives the contact, and logs the question."""
     text = tracker.latest_message.get("text") or ""
-    candidates = engine().search(text, lang).candidates
+    candidates = engine().search(text, lang).candidates[:3]
     routed = [c for c in candidates if c.confidence >= ROUTING_CONFIDENCE]
     department = routed[0].entry.department if routed else None
     profile = engine().profile

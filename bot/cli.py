@@ -33,6 +33,41 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--profile", type=Path, help="municipality profile file")
     validate.set_defaults(handler=_faq_validate)
 
+    export = faq_commands.add_parser("export", help="write the corpus as CSV (Excel-ready)")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--out", type=Path, help="output file (default: standard output)")
+    export.add_argument("--corpus", type=Path, help="corpus directory (default: faq/corpus)")
+    export.set_defaults(handler=_faq_export)
+
+    imp = faq_commands.add_parser(
+        "import", help="apply a CSV to the corpus, or build a corpus from JSONL"
+    )
+    imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--format",
+        choices=["csv", "jsonl"],
+        default=None,
+        help="file format (default: from the file name)",
+    )
+    imp.add_argument(
+        "--corpus", type=Path, help="corpus to update with a CSV (default: faq/corpus)"
+    )
+    imp.add_argument("--out", type=Path, help="new corpus directory for a JSONL import")
+    imp.set_defaults(handler=_faq_import)
+
+    evaluate = commands.add_parser("eval", help="measure retrieval on a set of queries")
+    evaluate.add_argument("--queries", type=Path, required=True, help="JSONL queries file")
+    evaluate.add_argument("--corpus", type=Path, help="evaluate another corpus directory")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument(
+        "--failures",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list up to N queries the engine got wrong",
+    )
+    evaluate.set_defaults(handler=_eval)
+
     ask = commands.add_parser("ask", help="ask the FAQ engine a question")
     ask.add_argument("text", help="the question")
     ask.add_argument("--lang", help="answer language (ja, en, zh, ko, vi, pt)")
@@ -71,6 +106,98 @@ def _faq_validate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(corpus.problems)} problem(s) in {corpus_dir}", file=sys.stderr)
         return 1
     print(f"ok: {len(corpus)} entries in {corpus_dir}")
+    return 0
+
+
+def _load_profile(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.faq.profile import Profile
+
+    return Profile.load(settings.profile_path)
+
+
+def _faq_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.faq.corpus import Corpus
+    from bot.faq.exchange import write_csv
+
+    corpus = Corpus.load(args.corpus or settings.corpus_dir, _load_profile(settings))
+    if corpus.problems:
+        for problem in corpus.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    data = write_csv(corpus, args.out)
+    if args.out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        print(f"wrote {len(corpus)} entries to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _faq_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.faq.exchange import ExchangeError, import_csv, import_jsonl
+
+    fmt = args.format or ("jsonl" if args.file.suffix.lower() in (".jsonl", ".ndjson") else "csv")
+    try:
+        data = args.file.read_bytes()
+        if fmt == "jsonl":
+            if args.out is None:
+                print(
+                    "error: a JSONL import needs --out DIR (a new corpus directory)",
+                    file=sys.stderr,
+                )
+                return 2
+            entries = import_jsonl(data, args.out, _load_profile(settings))
+            print(f"imported {len(entries)} entries into {args.out}")
+        else:
+            entries = import_csv(data, args.corpus or settings.corpus_dir, _load_profile(settings))
+            print(f"imported {len(entries)} entries into {args.corpus or settings.corpus_dir}")
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ExchangeError as exc:
+        for error in exc.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print("nothing was changed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.faq import evaluate
+    from bot.faq.engine import FaqEngine
+    from bot.faq.exchange import ExchangeError
+
+    corpus_dir = args.corpus or settings.corpus_dir
+    external = args.corpus is not None
+    profile_path = corpus_dir / "municipality.yml"
+    if not profile_path.exists():
+        profile_path = settings.profile_path
+    try:
+        queries = evaluate.load_queries(args.queries, normalize_ids=external)
+    except (OSError, ExchangeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    engine = FaqEngine(corpus_dir, profile_path, settings.terms_path, strict=not external)
+    if not len(engine.corpus):
+        print(f"error: no usable entries in {corpus_dir}", file=sys.stderr)
+        return 1
+    outcomes = evaluate.run(engine, queries)
+    result = evaluate.report(outcomes)
+    result["entries"] = len(engine.corpus)
+    if args.failures:
+        result["failures"] = evaluate.failures(outcomes, args.failures)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    for key, value in result.items():
+        if key not in ("by_lang", "failures"):
+            print(f"{key:>16}: {value}")
+    for lang, figures in result["by_lang"].items():
+        print(
+            f"{lang}: n={figures['n']} hit@1={figures['hit@1']} hit@3={figures['hit@3']} "
+            f"oos_rejection={figures['oos_rejection']} false_rejection={figures['false_rejection']}"
+        )
+    for failure in result.get("failures", []):
+        print(f"  miss: {failure}")
     return 0
 
 

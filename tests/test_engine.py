@@ -92,14 +92,22 @@ def test_an_added_entry_answers_within_seconds(faq_copy: Path) -> None:
         faq_copy / "terms.yml",
         reload_interval=0.5,
     )
-    question = "狂犬病の予防注射と犬の登録はどこでしますか"
+    question = "屋根裏にハクビシンが住み着いて困っています"
     assert not engine.search(question).answered
     entry = {
-        "id": "dog-registration",
+        "id": "wildlife-masked-palm-civet",
         "category": "pets",
         "department": "kankyo",
-        "questions": {"ja": ["犬の登録と狂犬病予防注射の手続きは？", "犬 登録", "狂犬病 注射"]},
-        "answer": {"ja": "犬を飼い始めたら30日以内に{dept.kankyo.name}で登録してください。"},
+        "questions": {
+            "ja": [
+                "ハクビシンの被害はどこに相談すればいいですか",
+                "ハクビシン 駆除",
+                "屋根裏 ハクビシン",
+            ]
+        },
+        "answer": {
+            "ja": "ハクビシンの捕獲には許可が必要です。{dept.kankyo.name}にご相談ください。"
+        },
         "source": "https://www.mhlw.go.jp/",
         "reviewed": "2026-11-20",
     }
@@ -112,7 +120,7 @@ def test_an_added_entry_answers_within_seconds(faq_copy: Path) -> None:
         if reply.answered:
             break
         time.sleep(0.1)
-    assert reply.answered and reply.results[0].entry.id == "dog-registration"
+    assert reply.answered and reply.results[0].entry.id == "wildlife-masked-palm-civet"
 
 
 def test_a_broken_edit_keeps_the_last_good_index(faq_copy: Path) -> None:

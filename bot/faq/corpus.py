@@ -85,13 +85,19 @@ class Corpus:
     problems: list[Problem] = field(default_factory=list)
 
     @classmethod
-    def load(cls, directory: str | Path, profile: Profile) -> Corpus:
+    def load(cls, directory: str | Path, profile: Profile, strict: bool = True) -> Corpus:
+        """Load every file of ``directory``.
+
+        ``strict`` enforces the curation rule that answers hold no literal phone numbers or
+        web addresses besides national ones. A corpus imported from a city's existing pages
+        for evaluation is loaded with ``strict=False``.
+        """
         corpus = cls(directory=Path(directory), profile=profile)
         files = corpus_files(corpus.directory)
         if not files:
             corpus.problems.append(Problem(str(directory), None, "no FAQ files (*.yml) found"))
         for path in files:
-            for entry in _load_file(path, profile, corpus.problems):
+            for entry in _load_file(path, profile, corpus.problems, strict):
                 if entry.id in corpus.entries:
                     other = corpus.entries[entry.id].file
                     corpus.problems.append(
@@ -121,7 +127,9 @@ def fingerprint(directory: str | Path, extra: tuple[Path, ...] = ()) -> str:
     return digest.hexdigest()
 
 
-def _load_file(path: Path, profile: Profile, problems: list[Problem]) -> list[Entry]:
+def _load_file(
+    path: Path, profile: Profile, problems: list[Problem], strict: bool = True
+) -> list[Entry]:
     name = path.name
     try:
         raw = path.read_bytes()
@@ -140,14 +148,14 @@ def _load_file(path: Path, profile: Profile, problems: list[Problem]) -> list[En
         return []
     entries = []
     for index, item in enumerate(data["entries"], 1):
-        entry = _parse_entry(item, path, index, profile, problems)
+        entry = _parse_entry(item, path, index, profile, problems, strict)
         if entry is not None:
             entries.append(entry)
     return entries
 
 
 def _parse_entry(
-    item: Any, path: Path, index: int, profile: Profile, problems: list[Problem]
+    item: Any, path: Path, index: int, profile: Profile, problems: list[Problem], strict: bool
 ) -> Entry | None:
     name = path.name
     if not isinstance(item, dict):
@@ -179,9 +187,9 @@ def _parse_entry(
     if item.get("questions") and not questions.get("ja"):
         problem("missing Japanese questions (questions.ja)")
     for lang, text in answer.items():
-        _check_answer_text(text, f"answer.{lang}", profile, problem)
+        _check_answer_text(text, f"answer.{lang}", profile, problem, strict)
 
-    links = _links(item.get("links") or [], profile, problem)
+    links = _links(item.get("links") or [], profile, problem, strict)
     source = str(item.get("source", ""))
     if source and not re.match(r"^https?://[^\s/]+\.[^\s]+$", source):
         problem(f"source '{source}' is not a web address")
@@ -242,9 +250,13 @@ def _text_lists(value: Any, what: str, problem: Any) -> dict[str, list[str]]:
     return lists
 
 
-def _check_answer_text(text: str, what: str, profile: Profile, problem: Any) -> None:
+def _check_answer_text(
+    text: str, what: str, profile: Profile, problem: Any, strict: bool = True
+) -> None:
     for unknown in profile.unknown_placeholders(text):
         problem(f"{what}: unknown placeholder {unknown}")
+    if not strict:
+        return
     # City-specific numbers and addresses belong in the profile, not in answers.
     literal = re.sub(r"\{[^}]*\}", " ", text)
     for phone in PHONE_LIKE.findall(literal):
@@ -260,7 +272,7 @@ def _is_national_url(url: str) -> bool:
     return bool(NATIONAL_URL_HOST.match(host))
 
 
-def _links(value: Any, profile: Profile, problem: Any) -> list[Link]:
+def _links(value: Any, profile: Profile, problem: Any, strict: bool = True) -> list[Link]:
     if not isinstance(value, list):
         problem("'links' must be a list")
         return []
@@ -272,10 +284,16 @@ def _links(value: Any, profile: Profile, problem: Any) -> list[Link]:
         url = str(link["url"])
         for unknown in profile.unknown_placeholders(url):
             problem(f"link #{number}: unknown placeholder {unknown}")
-        if "{" not in url and not _is_national_url(url):
+        if strict and "{" not in url and not _is_national_url(url):
             problem(f"link #{number}: {url} must be a national site or a profile placeholder")
         title = link["title"]
-        links.append(Link(title=title if isinstance(title, dict) else {"ja": str(title)}, url=url))
+        if isinstance(title, dict):
+            # A comma in a flow mapping ({en: Health, Labour and Welfare}) silently makes
+            # a new key; catching it here saves a broken title.
+            title = _texts(title, f"link #{number} title", problem)
+        else:
+            title = {"ja": str(title)}
+        links.append(Link(title=title, url=url))
     return links
 
 

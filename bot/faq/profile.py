@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]*)\}")
+# `{dept.shimin.phone}`; `{{` and `}}` stand for literal braces.
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z0-9_.-]*)\}")
 DEFAULT_LANG = "ja"
 
 
@@ -93,13 +94,19 @@ class Profile:
         """Fill every placeholder in ``text``; unknown ones are left as they are."""
 
         def fill(match: re.Match[str]) -> str:
+            if match.group(1) is None:  # an escaped brace
+                return match.group(0)[0]
             value = self.lookup(match.group(1), lang)
             return match.group(0) if value is None else value
 
         return PLACEHOLDER.sub(fill, text)
 
     def unknown_placeholders(self, text: str) -> list[str]:
-        return [m.group(0) for m in PLACEHOLDER.finditer(text) if self.lookup(m.group(1)) is None]
+        return [
+            m.group(0)
+            for m in PLACEHOLDER.finditer(text)
+            if m.group(1) is not None and self.lookup(m.group(1)) is None
+        ]
 
     def contact(self, department: str | None, lang: str = DEFAULT_LANG) -> str:
         """A one-paragraph 'who to ask' text for a department (or the general desk)."""

@@ -1,0 +1,101 @@
+"""`madoguchi eval`: the metrics on hand-computed cases, and the command on a real corpus."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.faq.evaluate import Outcome, Query, ndcg, reciprocal_rank, summarize
+
+
+def outcome(
+    ranking: list[str], grades: dict[str, int], answered: bool, lang: str = "ja"
+) -> Outcome:
+    return Outcome(Query("q", lang, grades), tuple(ranking), answered, 1.0)
+
+
+def test_ndcg_with_grades() -> None:
+    grades = {"a": 2, "b": 1}
+    assert ndcg(("a", "b", "c"), grades) == pytest.approx(1.0)
+    # b first, a second: (1/log2(2) + 2/log2(3)) / (2/log2(2) + 1/log2(3))
+    expected = (1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3))
+    assert ndcg(("b", "a"), grades) == pytest.approx(expected)
+    assert ndcg(("x", "y"), grades) == 0.0
+
+
+def test_reciprocal_rank() -> None:
+    assert reciprocal_rank(("x", "a"), {"a": 2}) == 0.5
+    assert reciprocal_rank(("x",) * 10 + ("a",), {"a": 2}) == 0.0  # beyond depth 10
+
+
+def test_summary_figures() -> None:
+    outcomes = [
+        outcome(["a", "b"], {"a": 2}, answered=True),
+        outcome(["b", "a"], {"a": 2}, answered=True),
+        outcome(["c", "d", "e", "f"], {"f": 2}, answered=False),
+        outcome(["a"], {}, answered=False),
+        outcome(["a"], {}, answered=True),
+    ]
+    s = summarize(outcomes)
+    assert s["n"] == 5 and s["n_answerable"] == 3 and s["n_oos"] == 2
+    assert s["hit@1"] == pytest.approx(1 / 3, abs=1e-4)
+    assert s["hit@3"] == pytest.approx(2 / 3, abs=1e-4)
+    assert s["hit@5"] == pytest.approx(1.0)
+    assert s["mrr@10"] == pytest.approx((1 + 0.5 + 0.25) / 3, abs=1e-4)
+    assert s["oos_rejection"] == 0.5
+    assert s["false_rejection"] == pytest.approx(1 / 3, abs=1e-4)
+    assert s["answered_correct"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_eval_command_on_an_imported_corpus(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    faq = [
+        {
+            "id": "G_1",
+            "question": "燃えるごみの日はいつですか",
+            "answer": "地区ごとに決まっています。",
+        },
+        {"id": "G_2", "question": "粗大ごみの出し方", "answer": "予約してください。"},
+        {"id": "L_1", "question": "図書館カードの作り方", "answer": "身分証を持って図書館へ。"},
+    ]
+    source = tmp_path / "city.jsonl"
+    source.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in faq), encoding="utf-8")
+    assert main(["faq", "import", str(source), "--out", str(tmp_path / "corpus")]) == 0
+    queries = [
+        {"query": "燃えるゴミはいつ出せばいい？", "relevant": ["G_1"]},
+        {"query": "ソファを捨てたい 粗大ごみ", "relevant": {"G_2": 2, "G_1": 1}},
+        {"query": "図書館のカードがほしい", "lang": "ja", "relevant": ["L_1"]},
+        {"query": "明日の天気は？", "relevant": []},
+    ]
+    qfile = tmp_path / "queries.jsonl"
+    qfile.write_text(
+        "\n".join(json.dumps(q, ensure_ascii=False) for q in queries), encoding="utf-8"
+    )
+    capsys.readouterr()
+    code = main(["eval", "--queries", str(qfile), "--corpus", str(tmp_path / "corpus"), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 4 and result["entries"] == 3
+    assert result["hit@1"] == 1.0 and result["oos_rejection"] == 1.0
+    for key in (
+        "hit@3",
+        "hit@5",
+        "mrr@10",
+        "ndcg@10",
+        "false_rejection",
+        "latency_ms_p50",
+        "latency_ms_p95",
+    ):
+        assert key in result
+    assert result["by_lang"]["ja"]["n"] == 4
+
+
+def test_eval_rejects_a_bad_queries_file(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text('{"query": "x", "relevant": ["a"]}\n{"query": "", "relevant": []}\nnope\n')
+    assert main(["eval", "--queries", str(qfile)]) == 1
+    err = capsys.readouterr().err
+    assert "line 2" in err and "line 3" in err
