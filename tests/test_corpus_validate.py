@@ -74,6 +74,7 @@ def test_a_good_new_entry_passes(faq_copy: Path, capsys: pytest.CaptureFixture[s
         ({"department": "nosuchdept"}, "unknown department"),
         ({"answer": {"ja": "市民課 03-1234-5678 までお電話ください"}}, "phone number 03-1234-5678"),
         ({"answer": {"ja": "詳しくは https://www.city.example.jp/ を見てください"}}, "web address"),
+        ({"answer": {"ja": "相談は #1234 へ"}}, "phone number #1234"),
         ({"source": "not a url"}, "is not a web address"),
         ({"questions": {"en": ["English only?"]}}, "missing Japanese questions"),
         ({"answer": {"ja": "ok", "fr": "non"}}, "unsupported language 'fr'"),
@@ -96,7 +97,10 @@ def test_each_rule_is_reported_with_file_and_entry(
 
 
 def test_national_numbers_are_allowed(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_extra(faq_copy, {**GOOD_ENTRY, "answer": {"ja": "一時停止は 0120-95-0178 へ（24時間）"}})
+    write_extra(
+        faq_copy,
+        {**GOOD_ENTRY, "answer": {"ja": "一時停止は 0120-95-0178 へ（24時間）。急病は #7119 へ。"}},
+    )
     assert validate(faq_copy, capsys)[0] == 0
 
 

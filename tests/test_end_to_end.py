@@ -56,7 +56,7 @@ def test_lost_card_question_gets_the_answer_with_the_city_contact(stack: Stack) 
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("引っ越しでカードの住所を変えたい", "mynumber-card-address-change"),
+        ("引っ越したのでマイナカードの住所を変更したい", "mynumber-card-address-change"),
         ("暗証番号を忘れてしまいました", "mynumber-card-pin-forgot"),
         ("コンビニで住民票を取りたい", "certificate-convenience-store"),
     ],

@@ -23,9 +23,21 @@ REQUIRED_FIELDS = ("id", "category", "department", "questions", "answer", "sourc
 
 # Numbers and sites that an answer may show literally because they are the same in every
 # city. Anything else city-specific must come from the profile through a placeholder.
-NATIONAL_PHONES = frozenset({"0120-95-0178", "0570-20-0178"})
+NATIONAL_PHONES = frozenset(
+    {
+        "0120-95-0178",  # マイナンバー総合フリーダイヤル
+        "0570-20-0178",  # マイナンバー総合ダイヤル
+        "#7119",  # 救急安心センター (where the prefecture runs it)
+        "#8000",  # 子ども医療電話相談
+        "#8008",  # DV相談ナビ
+        "#9110",  # 警察相談専用電話
+        "#9910",  # 道路緊急ダイヤル
+    }
+)
 NATIONAL_URL_HOST = re.compile(r"^(?:[a-z0-9-]+\.)*(?:go\.jp|myna\.go\.jp)$")
-PHONE_LIKE = re.compile(r"(?<![\d-])(?:\+81[- ]?|0)\d{1,4}[- (]?\d{1,4}[- )]?\d{3,4}(?![\d-])")
+PHONE_LIKE = re.compile(
+    r"(?<![\d-])(?:\+81[- ]?|0)\d{1,4}[- (]?\d{1,4}[- )]?\d{3,4}(?![\d-])|#\d{3,4}(?!\d)"
+)
 URL_LIKE = re.compile(r"https?://[^\s)」』、。]+")
 MAX_FILE_BYTES = 2_000_000
 
