@@ -85,13 +85,14 @@ def test_missing_translation_falls_back_to_japanese(engine: FaqEngine) -> None:
     assert lang == "ja"
 
 
-def test_an_added_entry_answers_within_seconds(faq_copy: Path) -> None:
-    engine = FaqEngine(
-        faq_copy / "corpus",
-        faq_copy / "municipality.yml",
-        faq_copy / "terms.yml",
-        reload_interval=0.5,
+def engine_over(faq: Path, reload_interval: float) -> FaqEngine:
+    return FaqEngine(
+        faq / "corpus", faq / "municipality.yml", faq / "terms.yml", reload_interval=reload_interval
     )
+
+
+def test_an_added_entry_answers_within_seconds(faq_copy: Path) -> None:
+    engine = engine_over(faq_copy, reload_interval=0.5)
     question = "屋根裏にハクビシンが住み着いて困っています"
     assert not engine.search(question).answered
     entry = {
@@ -124,12 +125,7 @@ def test_an_added_entry_answers_within_seconds(faq_copy: Path) -> None:
 
 
 def test_a_broken_edit_keeps_the_last_good_index(faq_copy: Path) -> None:
-    engine = FaqEngine(
-        faq_copy / "corpus",
-        faq_copy / "municipality.yml",
-        faq_copy / "terms.yml",
-        reload_interval=0.0,
-    )
+    engine = engine_over(faq_copy, reload_interval=0.0)
     before = len(engine.corpus)
     (faq_copy / "corpus" / "moving.yml").write_text("entries: [broken", encoding="utf-8")
     assert engine.reload() is False
