@@ -15,6 +15,7 @@ run: setup
 test: setup
 	$(APP_VENV)/bin/ruff check .
 	$(APP_VENV)/bin/madoguchi faq validate
+	$(APP_VENV)/bin/madoguchi embeddings
 	$(APP_VENV)/bin/pytest -q
 
 setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed

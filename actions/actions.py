@@ -15,11 +15,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.faq.engine import FaqEngine, Reply, Result
+from bot.faq.engine import FaqEngine, Reply, Result, build_engine
 from bot.messages import say
 from bot.settings import Settings
 from bot.storage.db import Store
-from bot.text.language import SUPPORTED, detect_language
+from bot.text.language import SUPPORTED, detect
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,7 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def engine() -> FaqEngine:
-    s = settings()
-    return FaqEngine(s.corpus_dir, s.profile_path, s.terms_path)
+    return build_engine(settings())
 
 
 @lru_cache(maxsize=1)
@@ -49,15 +48,20 @@ def _metadata(tracker: Tracker) -> dict[str, Any]:
 
 
 def conversation_language(tracker: Tracker) -> str:
+    """The language to answer in.
+
+    A language the resident chose (sent by the channel) wins. Otherwise a message clearly in
+    one language switches to it; a short or ambiguous one ("ok", 「住民票」) keeps the
+    language the conversation already has.
+    """
     chosen = _metadata(tracker).get("lang")
     if chosen in SUPPORTED:
         return str(chosen)
-    text = tracker.latest_message.get("text") or ""
-    detected = detect_language(text, default="")
-    if detected:
-        return detected
+    detection = detect(tracker.latest_message.get("text") or "")
+    if detection.confident:
+        return detection.lang
     slot = tracker.get_slot("language")
-    return slot if slot in SUPPORTED else "ja"
+    return slot if slot in SUPPORTED else detection.lang
 
 
 def conversation_channel(tracker: Tracker) -> str:

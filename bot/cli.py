@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="train even if nothing changed")
     train.set_defaults(handler=_train)
 
+    embeddings = commands.add_parser(
+        "embeddings", help="train the FAQ engine's embedding model if the corpus changed"
+    )
+    embeddings.add_argument("--force", action="store_true", help="train even if cached")
+    embeddings.add_argument("--steps", type=int, help="training steps (default: the plan's)")
+    embeddings.set_defaults(handler=_embeddings)
+
     serve = commands.add_parser("serve", help="run one service in the foreground")
     serve.add_argument("service", choices=["rasa", "actions", "gateway"])
     serve.set_defaults(handler=_serve)
@@ -163,7 +170,7 @@ def _faq_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.faq import evaluate
-    from bot.faq.engine import FaqEngine
+    from bot.faq.engine import build_engine
     from bot.faq.exchange import ExchangeError
 
     corpus_dir = args.corpus or settings.corpus_dir
@@ -176,7 +183,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, ExchangeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    engine = FaqEngine(corpus_dir, profile_path, settings.terms_path, strict=not external)
+    engine = build_engine(settings, corpus_dir, profile_path, strict=not external)
     if not len(engine.corpus):
         print(f"error: no usable entries in {corpus_dir}", file=sys.stderr)
         return 1
@@ -202,9 +209,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.faq.engine import FaqEngine
+    from bot.faq.engine import build_engine
 
-    engine = FaqEngine(settings.corpus_dir, settings.profile_path, settings.terms_path)
+    engine = build_engine(settings)
     reply = engine.search(args.text, args.lang, limit=args.limit)
     lang = reply.lang
     results = []
@@ -237,6 +244,12 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import train_if_needed
 
     return train_if_needed(settings, force=args.force)
+
+
+def _embeddings(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import train_embeddings_if_needed
+
+    return train_embeddings_if_needed(settings, force=args.force, steps=args.steps)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

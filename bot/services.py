@@ -120,6 +120,37 @@ def train_if_needed(settings: Settings, force: bool = False) -> int:
     return 0
 
 
+def train_embeddings_if_needed(
+    settings: Settings, force: bool = False, steps: int | None = None
+) -> int:
+    """Train the FAQ engine's own embedding model unless one for this corpus is cached."""
+    import dataclasses
+
+    from bot.faq import embeddings
+    from bot.faq.corpus import Corpus
+    from bot.faq.profile import Profile
+    from bot.text.japanese import CompoundTable
+
+    if os.environ.get("MADOGUCHI_EMBEDDING_MODEL", "").strip():
+        print("Using the configured embedding model; nothing to train.")
+        return 0
+    corpus = Corpus.load(settings.corpus_dir, Profile.load(settings.profile_path))
+    if corpus.problems:
+        print("The FAQ corpus has problems; run 'madoguchi faq validate'.", file=sys.stderr)
+        return 1
+    plan = embeddings.TrainingPlan()
+    if steps:
+        plan = dataclasses.replace(plan, steps=steps)
+    terms = CompoundTable.from_file(settings.terms_path)
+    if not force:
+        print("Checking the FAQ embedding model...", flush=True)
+    path, trained = embeddings.train_if_needed(
+        corpus, settings.embeddings_dir, terms, plan, force=force
+    )
+    print(f"Embedding model {'trained' if trained else 'is up to date'}: {path}")
+    return 0
+
+
 def service_command(name: str, settings: Settings) -> list[str]:
     if name == "rasa":
         return [
@@ -201,7 +232,7 @@ def wait_until_ready(
 
 def run_all(settings: Settings) -> int:
     """Train if needed, start the three services, and stop them all on Ctrl-C."""
-    code = train_if_needed(settings)
+    code = train_if_needed(settings) or train_embeddings_if_needed(settings)
     if code != 0:
         return code
     processes: dict[str, subprocess.Popen[bytes]] = {}

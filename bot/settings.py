@@ -42,6 +42,10 @@ class Settings:
     def terms_path(self) -> Path:
         return self.faq_dir / "terms.yml"
 
+    @property
+    def embeddings_dir(self) -> Path:
+        return self.root / "var" / "embeddings"
+
     @classmethod
     def from_env(cls) -> Settings:
         root = Path(_env("MADOGUCHI_HOME", str(PROJECT_ROOT)))

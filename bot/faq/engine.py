@@ -1,11 +1,17 @@
 """The FAQ engine: finds the entries that answer a question, and says when none does.
 
-Retrieval is BM25 (bm25s) over the lemmas of the entries' questions and, with a lower
-weight, their answers. Besides the raw score each result carries a *confidence* in [0, 1]:
-the score divided by the best score the query's words could reach in this corpus, where a
-word the corpus never uses counts as an unmatched, informative word. 「明日の天気は？」 thus
-gets confidence 0 however the scores of other words fall, and the answer/suggest/decline
-decision does not depend on the corpus size.
+Two retrievers are fused:
+
+- lexical: BM25 (bm25s) over the lemmas of the entries' questions, all questions together,
+  answers, and character bigrams. Its score is turned into a *lexical confidence* in
+  [0, 1]: the score divided by the best score the query's words could reach in this
+  corpus, where a word the corpus never uses counts as an unmatched, informative word.
+  「明日の天気は？」 thus gets 0 whatever the other words score.
+- dense (optional): cosine similarity between sentence-transformers embeddings of the
+  query and of each question (see bot.faq.embeddings).
+
+An entry's confidence is a weighted sum of the two, and the answer/suggest/decline
+decision compares it with thresholds tuned on the dev set.
 
 The engine watches its files: an edited or added entry is served within seconds, with no
 restart and no Rasa training.
@@ -23,7 +29,9 @@ import bm25s
 import numpy as np
 
 from bot.faq.corpus import Corpus, Entry, Problem, fingerprint
+from bot.faq.embeddings import Encoder
 from bot.faq.profile import Profile
+from bot.settings import Settings
 from bot.text.japanese import CompoundTable
 from bot.text.language import detect_language
 from bot.text.terms import BIGRAM, char_ngrams, retrieval_terms
@@ -35,28 +43,37 @@ logger = logging.getLogger(__name__)
 # (which still match a misspelt or kana-only question). Tuned on tests/eval/dev.jsonl.
 FIELD_WEIGHTS = {"question": 1.0, "entry": 0.3, "answer": 0.3, "chars": 0.2}
 UNKNOWN_BIGRAM_SHARE = 0.25
+# Share of the dense similarity in the fused confidence (the lexical confidence has the
+# rest). Tuned on tests/eval/dev.jsonl.
+DENSE_WEIGHT = 0.6
+COVERAGE_POWER = 1.0
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """Confidence levels for answering outright and for offering suggestions.
 
-    Chosen on tests/eval/dev.jsonl (never on the test set): the lowest answer level that
-    declines at least 90% of the dev set's out-of-scope questions.
+    Chosen on tests/eval/dev.jsonl and the NLU out-of-scope examples (never on the test
+    set): the level that keeps false rejections low while declining at least 90% of
+    out-of-scope questions. The lexical-only levels apply when no embedding model is
+    available.
     """
 
-    answer: float = 0.35
+    answer: float = 0.3
     suggest: float = 0.2
-    # A runner-up within this share of the top score is worth a "did you mean".
-    close_ratio: float = 0.75
+    # A runner-up within this share of the top confidence is worth a "did you mean".
+    close_ratio: float = 0.85
     max_suggestions: int = 3
+
+
+LEXICAL_THRESHOLDS = Thresholds(answer=0.35, suggest=0.2)
 
 
 @dataclass(frozen=True)
 class Result:
     entry: Entry
-    score: float
-    confidence: float
+    score: float  # raw BM25 score
+    confidence: float  # fused confidence in [0, 1], what decisions are made on
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,12 @@ class _Index:
     def ceiling(self, words: list[str]) -> float:
         return sum(self.word_ceiling.get(w, self._unknown(w)) for w in words)
 
+    def coverage(self, words: list[str]) -> float:
+        """Share of the query's weight that falls on words this corpus knows."""
+        total = self.ceiling(words)
+        known = sum(self.word_ceiling.get(w, 0.0) for w in words)
+        return known / total if total > 0 else 0.0
+
     def _unknown(self, word: str) -> float:
         # An unknown word is evidence the question is about something else. An unknown
         # character bigram often just spans a word boundary, so it counts for less.
@@ -130,13 +153,15 @@ class FaqEngine:
         thresholds: Thresholds | None = None,
         reload_interval: float = 2.0,
         strict: bool = True,
+        encoder: Encoder | None = None,
     ) -> None:
         self.corpus_dir = Path(corpus_dir)
         self.profile_path = Path(profile_path)
         self.terms_path = Path(terms_path) if terms_path else None
-        self.thresholds = thresholds or Thresholds()
+        self.thresholds = thresholds or (Thresholds() if encoder else LEXICAL_THRESHOLDS)
         self.reload_interval = reload_interval
         self.strict = strict
+        self.encoder = encoder
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._fingerprint = ""
@@ -173,7 +198,9 @@ class FaqEngine:
             if current == self._fingerprint and not force:
                 return False
             self._fingerprint = current
-            state = _State.build(self.corpus_dir, self.profile_path, self.terms_path, self.strict)
+            state = _State.build(
+                self.corpus_dir, self.profile_path, self.terms_path, self.strict, self.encoder
+            )
             if state.corpus.problems:
                 for problem in state.corpus.problems:
                     logger.warning("FAQ corpus problem: %s", problem)
@@ -195,7 +222,7 @@ class FaqEngine:
         self._maybe_reload()
         state = self._state
         assert state is not None
-        ranked = state.rank(state.words(text), limit)
+        ranked = state.rank(text, limit)
         t = self.thresholds
         results = tuple(r for r in ranked if r.confidence >= t.suggest)
         answered = bool(results) and results[0].confidence >= t.answer
@@ -210,8 +237,8 @@ class FaqEngine:
         """Runners-up close enough to the top result to offer as "did you mean"."""
         if not reply.results:
             return []
-        top = reply.results[0].score
-        close = [r for r in reply.results[1:] if r.score >= self.thresholds.close_ratio * top]
+        top = reply.results[0].confidence
+        close = [r for r in reply.results[1:] if r.confidence >= self.thresholds.close_ratio * top]
         return close[: self.thresholds.max_suggestions]
 
     def render_answer(self, entry: Entry, lang: str) -> tuple[str, str]:
@@ -222,22 +249,32 @@ class FaqEngine:
 
 @dataclass
 class _State:
-    """One built index: the corpus and one BM25 index per field of its entries."""
+    """One built index: the corpus, a BM25 index per field, and the question embeddings."""
 
     corpus: Corpus
     terms: CompoundTable | None
     entries: list[Entry]
     fields: list[tuple[str, _Index, float]]
+    encoder: Encoder | None = None
+    vectors: np.ndarray | None = None  # one row per question, normalised
+    vector_owners: np.ndarray | None = None
 
     @classmethod
     def build(
-        cls, corpus_dir: Path, profile_path: Path, terms_path: Path | None, strict: bool = True
+        cls,
+        corpus_dir: Path,
+        profile_path: Path,
+        terms_path: Path | None,
+        strict: bool = True,
+        encoder: Encoder | None = None,
     ) -> _State:
         profile = Profile.load(profile_path)
         corpus = Corpus.load(corpus_dir, profile, strict=strict)
         terms = CompoundTable.from_file(terms_path) if terms_path else None
         entries = list(corpus.entries.values())
         docs: dict[str, tuple[list[list[str]], list[int]]] = {f: ([], []) for f in FIELD_WEIGHTS}
+        questions: list[str] = []
+        owners: list[int] = []
 
         def add(field: str, words: list[str], owner: int) -> None:
             docs[field][0].append(words)
@@ -245,12 +282,13 @@ class _State:
 
         for number, entry in enumerate(entries):
             all_questions: list[str] = []
-            for questions in entry.questions.values():
-                for question in questions:
-                    words = _words(question, terms)
-                    add("question", words, number)
-                    add("chars", char_ngrams(question), number)
-                    all_questions += words
+            for question in (q for qs in entry.questions.values() for q in qs):
+                words = _words(question, terms)
+                add("question", words, number)
+                add("chars", char_ngrams(question), number)
+                all_questions += words
+                questions.append(question)
+                owners.append(number)
             add("entry", all_questions, number)
             for answer in entry.answer.values():
                 add("answer", _words(profile.render(answer), terms), number)
@@ -259,26 +297,72 @@ class _State:
             for f, weight in FIELD_WEIGHTS.items()
             if weight
         ]
-        return cls(corpus, terms, entries, fields)
+        state = cls(corpus, terms, entries, fields)
+        if encoder is not None and questions:
+            state.encoder = encoder
+            state.vectors = encoder.passages(questions)
+            state.vector_owners = np.asarray(owners, dtype=np.int64)
+        return state
 
-    def words(self, text: str) -> dict[str, list[str]]:
-        """The query's terms for each field."""
-        words = _words(text, self.terms)
-        return {"question": words, "entry": words, "answer": words, "chars": char_ngrams(text)}
-
-    def rank(self, words: dict[str, list[str]], limit: int) -> list[Result]:
-        if not any(words.values()) or not self.entries:
+    def rank(self, text: str, limit: int) -> list[Result]:
+        if not self.entries:
             return []
         n = len(self.entries)
-        scores = sum(weight * index.entry_scores(words[f], n) for f, index, weight in self.fields)
-        ceiling = sum(weight * index.ceiling(words[f]) for f, index, weight in self.fields)
-        order = np.argsort(-scores, kind="stable")[:limit]
+        words = _words(text, self.terms)
+        query = {"question": words, "entry": words, "answer": words, "chars": char_ngrams(text)}
+        if not any(query.values()):
+            return []
+        scores = sum(weight * index.entry_scores(query[f], n) for f, index, weight in self.fields)
+        ceiling = sum(weight * index.ceiling(query[f]) for f, index, weight in self.fields)
+        confidence = np.minimum(1.0, scores / ceiling) if ceiling > 0 else np.zeros(n)
+        dense = self._dense(text, n)
+        if dense is not None:
+            # The dense side counts only as far as the corpus knows the query's words: a
+            # question about a credit card may embed close to one about the My Number card.
+            coverage = self.fields[0][1].coverage(words) ** COVERAGE_POWER
+            dense_part = np.maximum(dense, 0.0) * coverage
+            confidence = (1 - DENSE_WEIGHT) * confidence + DENSE_WEIGHT * dense_part
+        order = np.argsort(-confidence, kind="stable")[:limit]
         return [
-            Result(self.entries[i], float(scores[i]), min(1.0, float(scores[i]) / ceiling))
+            Result(self.entries[i], float(scores[i]), float(confidence[i]))
             for i in order
-            if scores[i] > 0
+            if confidence[i] > 0 and (scores[i] > 0 or dense is not None)
         ]
+
+    def _dense(self, text: str, n: int) -> np.ndarray | None:
+        """Each entry's best cosine similarity between the query and one of its questions."""
+        if self.encoder is None or self.vectors is None or self.vector_owners is None:
+            return None
+        similarity = self.vectors @ self.encoder.queries([text])[0]
+        best = np.full(n, -1.0, dtype=np.float64)
+        np.maximum.at(best, self.vector_owners, similarity)
+        return best
 
 
 def _words(text: str, terms: CompoundTable | None) -> list[str]:
     return retrieval_terms(text, terms)
+
+
+def build_engine(
+    settings: Settings,
+    corpus_dir: Path | None = None,
+    profile_path: Path | None = None,
+    strict: bool = True,
+) -> FaqEngine:
+    """The engine as this installation runs it: its corpus, terms and embedding model.
+
+    Another corpus (``corpus_dir``, e.g. a city's imported FAQ under evaluation) gets a
+    configured pretrained model if there is one, but never the model trained on this
+    installation's own corpus.
+    """
+    from bot.faq.embeddings import load_configured
+
+    terms = CompoundTable.from_file(settings.terms_path) if settings.terms_path.exists() else None
+    own_corpus = corpus_dir is None or Path(corpus_dir) == settings.corpus_dir
+    return FaqEngine(
+        corpus_dir or settings.corpus_dir,
+        profile_path or settings.profile_path,
+        settings.terms_path if terms is not None else None,
+        strict=strict,
+        encoder=load_configured(settings.embeddings_dir, terms, allow_own=own_corpus),
+    )

@@ -4,8 +4,9 @@ Queries are JSONL lines ``{"query", "lang"?, "relevant"}``. ``relevant`` is a li
 ids, or ``{id: grade}`` with grade 2 for "answers it" and 1 for "partly"; ``[]`` marks a
 question the assistant must not answer.
 
-Ranking metrics (hit@k, MRR@10, nDCG@10) are computed over answerable queries on the
-engine's ranking, whatever its confidence; the answer/decline decision is measured apart:
+Ranking metrics are computed over answerable queries on the engine's ranking, whatever
+its confidence: hit@k and MRR@10 count the entries of the query's highest grade, nDCG@10
+uses all grades; the answer/decline decision is measured apart:
 ``oos_rejection`` is the share of must-not-answer queries left unanswered, and
 ``false_rejection`` the share of answerable queries left unanswered.
 """
@@ -38,6 +39,12 @@ class Query:
     @property
     def answerable(self) -> bool:
         return bool(self.grades)
+
+    @property
+    def answers(self) -> frozenset[str]:
+        """The ids that answer the query (its highest grade); hit@k and MRR count these."""
+        top = max(self.grades.values(), default=0)
+        return frozenset(i for i, g in self.grades.items() if g == top)
 
 
 @dataclass(frozen=True)
@@ -111,9 +118,10 @@ def ndcg(ranking: tuple[str, ...], grades: dict[str, int], depth: int = DEPTH) -
     return _dcg(grades.get(i, 0) for i in ranking[:depth]) / ideal
 
 
-def reciprocal_rank(ranking: tuple[str, ...], grades: dict[str, int], depth: int = DEPTH) -> float:
+def reciprocal_rank(ranking: tuple[str, ...], answers: Iterable[str], depth: int = DEPTH) -> float:
+    answers = set(answers)
     for position, entry_id in enumerate(ranking[:depth], start=1):
-        if entry_id in grades:
+        if entry_id in answers:
             return 1.0 / position
     return 0.0
 
@@ -134,7 +142,7 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
     summary["mrr@10"] = _mean(reciprocal_rank(o.ranking, o.query.grades) for o in answerable)
     summary["ndcg@10"] = _mean(ndcg(o.ranking, o.query.grades) for o in answerable)
     summary["answered_correct"] = _mean(
-        o.answered and bool(o.ranking) and o.ranking[0] in o.query.grades for o in answerable
+        o.answered and bool(o.ranking) and o.ranking[0] in o.query.answers for o in answerable
     )
     summary["oos_rejection"] = _mean(not o.answered for o in oos)
     summary["false_rejection"] = _mean(not o.answered for o in answerable)
@@ -159,7 +167,7 @@ def failures(outcomes: list[Outcome], limit: int = 50) -> list[dict[str, Any]]:
     wrong = []
     for o in outcomes:
         top = o.ranking[0] if o.ranking else None
-        if o.query.answerable and (not o.answered or top not in o.query.grades):
+        if o.query.answerable and (not o.answered or top not in o.query.answers):
             wrong.append(
                 {
                     "query": o.query.text,

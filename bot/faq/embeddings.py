@@ -1,0 +1,251 @@
+"""Dense sentence embeddings for the FAQ engine (sentence-transformers).
+
+No pretrained model can be downloaded where Madoguchi runs, so the project trains its own
+small model offline on its own corpus: a `StaticEmbedding` over a Unigram tokenizer learnt
+from the corpus, trained with MultipleNegativesRankingLoss on pairs drawn from the same
+entry (a question and a paraphrase, possibly in another language, or a question and its
+answer). Its input is the text's retrieval terms (lemmas, bigrams), so it shares the
+lexical engine's spelling normalisation. Training is cached under `var/embeddings/` by a
+digest of the corpus and reused until the corpus changes.
+
+A city that has a pretrained model on disk sets `MADOGUCHI_EMBEDDING_MODEL` to its
+directory, with the query and passage prefixes that model expects (for example
+`query: ` and `passage: ` for the E5 family); the engine then uses it on the raw text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.faq.corpus import Corpus
+from bot.text.japanese import CompoundTable, normalize
+from bot.text.terms import retrieval_terms
+
+logger = logging.getLogger(__name__)
+
+# Bump when the training recipe changes, so that cached models are retrained.
+RECIPE_VERSION = "static-unigram-mnrl-1"
+META_FILE = "madoguchi-embedding.json"
+CURRENT = "current"
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """How the project's own model is trained; the defaults take about a minute here."""
+
+    vocab_size: int = 8000
+    dimensions: int = 256
+    steps: int = 1500
+    batch_size: int = 64
+    learning_rate: float = 0.05
+    seed: int = 42
+
+
+class Encoder:
+    """A sentence-transformers model plus the way its inputs are prepared."""
+
+    def __init__(
+        self,
+        model,  # type: ignore[no-untyped-def]  # SentenceTransformer, imported lazily
+        prepare: Callable[[str], str],
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        name: str = "",
+    ) -> None:
+        self.model = model
+        self.prepare = prepare
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.name = name
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        prepared = [prefix + self.prepare(t) for t in texts]
+        vectors = self.model.encode(
+            prepared, batch_size=256, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prefix)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prefix)
+
+
+def terms_input(terms: CompoundTable | None) -> Callable[[str], str]:
+    """The project's own model reads retrieval terms, not raw text."""
+
+    def prepare(text: str) -> str:
+        return " ".join(retrieval_terms(text, terms)) or normalize(text)
+
+    return prepare
+
+
+def corpus_digest(corpus: Corpus, plan: TrainingPlan) -> str:
+    digest = hashlib.sha256(f"{RECIPE_VERSION}|{plan}".encode())
+    for entry in sorted(corpus.entries.values(), key=lambda e: e.id):
+        digest.update(
+            json.dumps(
+                [entry.id, entry.questions, entry.answer], ensure_ascii=False, sort_keys=True
+            ).encode()
+        )
+    return digest.hexdigest()[:16]
+
+
+def _training_texts(
+    corpus: Corpus, prepare: Callable[[str], str]
+) -> list[tuple[list[str], list[str]]]:
+    """Per entry: its prepared questions and its prepared answers."""
+    groups = []
+    for entry in corpus.entries.values():
+        questions = [prepare(q) for qs in entry.questions.values() for q in qs]
+        answers = [prepare(corpus.profile.render(a)) for a in entry.answer.values()]
+        groups.append(([q for q in questions if q], [a for a in answers if a]))
+    return [g for g in groups if g[0]]
+
+
+def train(corpus: Corpus, out_dir: Path, terms: CompoundTable | None, plan: TrainingPlan) -> Path:
+    """Train the project's own embedding model on ``corpus`` and save it to ``out_dir``."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    started = time.monotonic()
+    random.seed(plan.seed)
+    torch.manual_seed(plan.seed)
+    prepare = terms_input(terms)
+    groups = _training_texts(corpus, prepare)
+    if len(groups) < 2:
+        raise ValueError("the corpus needs at least two entries to train embeddings")
+
+    texts = [text for questions, answers in groups for text in questions + answers]
+    # A Unigram vocabulary must hold every character; CJK corpora have thousands.
+    alphabet = {ch for text in texts for ch in normalize(text).lower() if not ch.isspace()}
+    tokenizer = Tokenizer(models.Unigram())
+    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.train_from_iterator(
+        texts,
+        trainers.UnigramTrainer(
+            vocab_size=max(plan.vocab_size, len(alphabet) + 256),
+            special_tokens=["[PAD]", "[UNK]"],
+            unk_token="[UNK]",
+            show_progress=False,
+        ),
+    )
+    model = SentenceTransformer(
+        modules=[StaticEmbedding(tokenizer, embedding_dim=plan.dimensions)], device="cpu"
+    )
+    loss = MultipleNegativesRankingLoss(model)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=plan.learning_rate)
+    # Each batch takes one pair from each of `batch_size` different entries, so that the
+    # in-batch negatives are really other entries.
+    batch = min(plan.batch_size, len(groups))
+    for _ in range(plan.steps):
+        anchors, positives = [], []
+        for questions, answers in random.sample(groups, batch):
+            anchor = random.choice(questions)
+            others = [t for t in questions + answers if t != anchor] or [anchor]
+            anchors.append(anchor)
+            positives.append(random.choice(others))
+        value = loss([model.tokenize(anchors), model.tokenize(positives)], None)
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(str(out_dir))
+    (out_dir / META_FILE).write_text(json.dumps({"input": "terms", "recipe": RECIPE_VERSION}))
+    logger.info("Embedding model trained in %.1f s: %s", time.monotonic() - started, out_dir)
+    return out_dir
+
+
+def train_if_needed(
+    corpus: Corpus,
+    cache_dir: Path,
+    terms: CompoundTable | None,
+    plan: TrainingPlan | None = None,
+    force: bool = False,
+) -> tuple[Path, bool]:
+    """The cached model for this corpus, training it first if there is none.
+
+    Returns the model directory and whether it was trained now.
+    """
+    plan = plan or TrainingPlan()
+    target = cache_dir / corpus_digest(corpus, plan)
+    if target.joinpath(META_FILE).exists() and not force:
+        _point_current(cache_dir, target)
+        return target, False
+    scratch = cache_dir / f".{target.name}.training"
+    shutil.rmtree(scratch, ignore_errors=True)
+    train(corpus, scratch, terms, plan)
+    shutil.rmtree(target, ignore_errors=True)
+    scratch.rename(target)
+    _point_current(cache_dir, target)
+    _prune(cache_dir, keep=target)
+    return target, True
+
+
+def _point_current(cache_dir: Path, target: Path) -> None:
+    (cache_dir / CURRENT).write_text(target.name, encoding="utf-8")
+
+
+def _prune(cache_dir: Path, keep: Path, keep_count: int = 3) -> None:
+    models = sorted(
+        (p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in models[keep_count:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def load(
+    path: Path, terms: CompoundTable | None, query_prefix: str = "", passage_prefix: str = ""
+) -> Encoder:
+    """Load a model directory: the project's own (reads terms) or a pretrained one (raw text)."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    meta_path = path / META_FILE
+    if meta_path.exists() and json.loads(meta_path.read_text()).get("input") == "terms":
+        return Encoder(model, terms_input(terms), name=path.name)
+    return Encoder(model, normalize, query_prefix, passage_prefix, name=path.name)
+
+
+def load_configured(
+    cache_dir: Path, terms: CompoundTable | None, allow_own: bool = True
+) -> Encoder | None:
+    """The encoder this installation uses: a configured pretrained model, else (with
+    ``allow_own``) the latest model trained on the corpus, else none (BM25 alone)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    configured = os.environ.get("MADOGUCHI_EMBEDDING_MODEL", "").strip()
+    if configured.lower() == "none":
+        return None
+    if configured:
+        return load(
+            Path(configured),
+            terms,
+            os.environ.get("MADOGUCHI_EMBEDDING_QUERY_PREFIX", ""),
+            os.environ.get("MADOGUCHI_EMBEDDING_PASSAGE_PREFIX", ""),
+        )
+    pointer = cache_dir / CURRENT
+    if not allow_own or not pointer.exists():
+        return None
+    path = cache_dir / pointer.read_text(encoding="utf-8").strip()
+    if not path.joinpath(META_FILE).exists():
+        return None
+    return load(path, terms)

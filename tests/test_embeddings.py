@@ -1,0 +1,114 @@
+"""The dense side of the engine: the project's own model, its cache, and a pretrained path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.faq import embeddings
+from bot.faq.corpus import Corpus
+from bot.faq.engine import FaqEngine, build_engine
+from bot.faq.profile import Profile
+from bot.settings import Settings
+from bot.text.japanese import CompoundTable
+
+QUICK = embeddings.TrainingPlan(vocab_size=2000, dimensions=32, steps=30, batch_size=16)
+
+
+def corpus_of(faq: Path) -> Corpus:
+    return Corpus.load(faq / "corpus", Profile.load(faq / "municipality.yml"))
+
+
+def test_trained_model_is_reused_until_the_corpus_changes(faq_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "embeddings"
+    terms = CompoundTable.from_file(faq_copy / "terms.yml")
+    first, trained = embeddings.train_if_needed(corpus_of(faq_copy), cache, terms, QUICK)
+    assert trained and (first / embeddings.META_FILE).exists()
+    again, trained = embeddings.train_if_needed(corpus_of(faq_copy), cache, terms, QUICK)
+    assert again == first and not trained
+
+    moving = faq_copy / "corpus" / "moving.yml"
+    data = yaml.safe_load(moving.read_text(encoding="utf-8"))
+    data["entries"][0]["questions"]["ja"].append("転入の手続きを知りたいです")
+    moving.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    changed, trained = embeddings.train_if_needed(corpus_of(faq_copy), cache, terms, QUICK)
+    assert trained and changed != first
+    assert (cache / embeddings.CURRENT).read_text() == changed.name
+
+
+def test_engine_uses_the_trained_model(faq_copy: Path, tmp_path: Path) -> None:
+    terms = CompoundTable.from_file(faq_copy / "terms.yml")
+    path, _ = embeddings.train_if_needed(corpus_of(faq_copy), tmp_path, terms, QUICK)
+    encoder = embeddings.load(path, terms)
+    vectors = encoder.queries(["マイナンバーカードをなくした", "引っ越してきました"])
+    assert vectors.shape == (2, 32)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    engine = FaqEngine(
+        faq_copy / "corpus", faq_copy / "municipality.yml", faq_copy / "terms.yml", encoder=encoder
+    )
+    reply = engine.search("マイナンバーカードをなくしました")
+    assert reply.results[0].entry.id == "mynumber-card-lost"
+
+
+def build_tiny_pretrained_model(directory: Path) -> Path:
+    """A stand-in for a city's pretrained model: a real sentence-transformers model saved
+    to disk (a word-level static embedding over a small vocabulary)."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = {
+        "[UNK]": 0,
+        "[PAD]": 1,
+        "query": 2,
+        "passage": 3,
+        "card": 4,
+        "lost": 5,
+        "move": 6,
+        "tax": 7,
+    }
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    weights = np.eye(len(vocab), dtype=np.float32)
+    model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)])
+    model.save(str(directory))
+    return directory
+
+
+def test_a_pretrained_model_on_disk_is_loaded_with_its_prefixes(
+    faq_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = build_tiny_pretrained_model(tmp_path / "pretrained")
+    monkeypatch.setenv("MADOGUCHI_EMBEDDING_MODEL", str(path))
+    monkeypatch.setenv("MADOGUCHI_EMBEDDING_QUERY_PREFIX", "query: ")
+    monkeypatch.setenv("MADOGUCHI_EMBEDDING_PASSAGE_PREFIX", "passage: ")
+    encoder = embeddings.load_configured(tmp_path / "no-cache", None)
+    assert encoder is not None and encoder.query_prefix == "query: "
+    # The prefix is part of what the model reads: "query" has its own vector here.
+    query, passage = encoder.queries(["card lost"])[0], encoder.passages(["card lost"])[0]
+    assert not np.allclose(query, passage)
+    assert float(encoder.queries(["card"])[0] @ encoder.passages(["card lost"])[0]) > float(
+        encoder.queries(["tax"])[0] @ encoder.passages(["card lost"])[0]
+    )
+    settings = Settings.from_env()
+    engine = build_engine(Settings(**{**settings.__dict__, "faq_dir": faq_copy, "root": tmp_path}))
+    assert engine.encoder is not None and engine.encoder.name == "pretrained"
+    assert engine.search("マイナンバーカードをなくしました").results
+
+
+def test_no_model_means_lexical_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MADOGUCHI_EMBEDDING_MODEL", raising=False)
+    assert embeddings.load_configured(tmp_path, None) is None
+    monkeypatch.setenv("MADOGUCHI_EMBEDDING_MODEL", "none")
+    assert embeddings.load_configured(tmp_path, None) is None
+
+
+def test_meta_file_marks_the_projects_own_models(faq_copy: Path, tmp_path: Path) -> None:
+    terms = CompoundTable.from_file(faq_copy / "terms.yml")
+    path, _ = embeddings.train_if_needed(corpus_of(faq_copy), tmp_path, terms, QUICK)
+    meta = json.loads((path / embeddings.META_FILE).read_text())
+    assert meta["input"] == "terms" and meta["recipe"] == embeddings.RECIPE_VERSION
