@@ -27,6 +27,8 @@ lint: setup
 	$(APP_VENV)/bin/ruff check .
 
 bench: setup
+	$(APP_VENV)/bin/madoguchi embeddings
+	$(APP_VENV)/bin/python bench/engine_speed.py
 	$(APP_VENV)/bin/python bench/chat_latency.py
 
 # The app environment: gateway, action server (rasa-sdk), FAQ engine, tools and tests.

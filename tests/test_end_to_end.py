@@ -75,6 +75,28 @@ def test_english_question_is_answered_in_english(stack: Stack) -> None:
     assert not any("\u3040" <= ch <= "\u30ff" for ch in first["text"][:80])
 
 
+def test_answer_follows_the_chosen_language(stack: Stack) -> None:
+    reply = stack.chat("マイナンバーカードを失くしました", session_id=uuid.uuid4().hex, lang="ko")
+    first = reply["messages"][0]
+    assert reply["lang"] == "ko" and first["faq_id"] == "mynumber-card-lost"
+    assert any("\uac00" <= ch <= "\ud7af" for ch in first["text"])
+
+
+def test_missing_translation_falls_back_to_japanese_with_a_note(stack: Stack) -> None:
+    reply = stack.chat("離婚届を出したいのですが", session_id=uuid.uuid4().hex, lang="ko")
+    first = reply["messages"][0]
+    assert first["faq_id"] == "family-divorce"
+    assert first["text"].startswith("(이 답변은 아직 한국어로")
+    assert "離婚" in first["text"]
+
+
+def test_conversation_keeps_its_language_for_ambiguous_messages(stack: Stack) -> None:
+    session = uuid.uuid4().hex
+    assert stack.chat("How do I register my new address?", session_id=session)["lang"] == "en"
+    reply = stack.chat("住民票", session_id=session)
+    assert reply["lang"] == "en"
+
+
 def test_chosen_language_is_used_for_small_talk(stack: Stack) -> None:
     reply = stack.chat("こんにちは", session_id=uuid.uuid4().hex, lang="en")
     assert reply["lang"] == "en"
