@@ -8,6 +8,7 @@ conversation so far. Each action stores that language in the `language` slot.
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.messages import say
 from bot.settings import Settings
 from bot.storage.db import Store
 from bot.text.language import SUPPORTED, detect
+from bot.text.language import warm_up as warm_up_language_detection
 
 logger = logging.getLogger(__name__)
 
@@ -208,3 +210,17 @@ class ActionContactHuman(Action):
             json_message={"madoguchi": True, "lang": lang, "outcome": "contact"},
         )
         return [SlotSet("language", lang)]
+
+
+def _warm_up() -> None:
+    """Build the FAQ index and load the models before the first resident asks, so that
+    nobody waits several seconds for them."""
+    engine()
+    warm_up_language_detection()
+
+
+# rasa-sdk serves from a Sanic worker process that it starts with the 'spawn' method, and
+# Sanic refuses to start once the main process has fixed another method (loading the
+# models does). So the warm-up runs only in the worker, which imports this module again.
+if os.environ.get("SANIC_WORKER_NAME"):
+    _warm_up()

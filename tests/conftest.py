@@ -37,16 +37,7 @@ def postgres_url() -> Iterator[str]:
     finally:
         from bot.storage.db import get_engine
 
-        for engine in list(_cached_engines(get_engine)):
-            engine.dispose()
+        get_engine.cache_clear()  # forget engines bound to the database being dropped
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def _cached_engines(get_engine):  # type: ignore[no-untyped-def]
-    # get_engine is lru_cached; dispose what a test created so the database can be dropped.
-    info = get_engine.cache_info()
-    if info.currsize:
-        get_engine.cache_clear()
-    return []

@@ -16,6 +16,7 @@ import io
 import json
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -270,7 +271,7 @@ def _located(entry_id: str | None, message: str, drafts: dict[str, _Draft]) -> s
     return f"row {row or draft.first_row} ({draft.id}): {message}"
 
 
-def _remove_emptied_files(corpus_dir: Path, categories: set[str], entries) -> None:  # type: ignore[no-untyped-def]
+def _remove_emptied_files(corpus_dir: Path, categories: set[str], entries: Iterable[Entry]) -> None:
     still_used = {e.category for e in entries}
     for category in categories - still_used:
         (corpus_dir / f"{category}.yml").unlink(missing_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from pathlib import Path
 
 
@@ -21,7 +22,13 @@ def load_salt(configured: str, var_dir: Path) -> str:
             handle.write(secrets.token_hex(32))
     except FileExistsError:
         pass
-    return path.read_text(encoding="utf-8").strip()
+    # Another process may have created the file a moment ago and be writing it still.
+    for _ in range(100):
+        salt = path.read_text(encoding="utf-8").strip()
+        if salt:
+            return salt
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty; delete it or set MADOGUCHI_HASH_SALT")
 
 
 def hash_id(raw: str, salt: str) -> str:
