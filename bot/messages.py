@@ -73,6 +73,73 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "(Câu trả lời này chưa có bằng tiếng Việt; dưới đây là tiếng Nhật.)",
         "pt": "(Esta resposta ainda não está disponível em português; segue em japonês.)",
     },
+    "welcome": {
+        "ja": "友だち追加ありがとうございます。{city}のお問い合わせ窓口です。24時間、手続きやマイナンバーカードについてお答えします。\nご希望の言語を選んでください。Please choose your language.",
+    },
+    "language_set": {
+        "ja": "日本語でご案内します。ご質問をどうぞ。",
+        "en": "I will answer in English. Please ask your question.",
+        "zh": "将用中文为您解答。请提问。",
+        "ko": "한국어로 안내해 드리겠습니다. 질문해 주세요.",
+        "vi": "Tôi sẽ trả lời bằng tiếng Việt. Mời bạn đặt câu hỏi.",
+        "pt": "Vou responder em português. Faça sua pergunta.",
+    },
+    "text_only": {
+        "ja": "申し訳ありません。文字でご質問を入力してください。",
+        "en": "Sorry, I can only read text. Please type your question.",
+        "zh": "抱歉，我只能读取文字。请用文字输入您的问题。",
+        "ko": "죄송합니다. 질문을 글자로 입력해 주세요.",
+        "vi": "Xin lỗi, tôi chỉ đọc được chữ. Vui lòng nhập câu hỏi bằng chữ.",
+        "pt": "Desculpe, só consigo ler texto. Digite sua pergunta, por favor.",
+    },
+    "one_to_one_only": {
+        "ja": "このアカウントへのご質問は、1対1のトークでお送りください。グループではお答えできません。",
+        "en": "Please ask me in a one-to-one chat. I can't answer in groups.",
+    },
+    "helpful_prompt": {
+        "ja": "役に立ちましたか？",
+        "en": "Was this helpful?",
+        "zh": "这个回答有帮助吗？",
+        "ko": "도움이 되었나요?",
+        "vi": "Câu trả lời có hữu ích không?",
+        "pt": "Isso ajudou?",
+    },
+    "yes": {"ja": "はい", "en": "Yes", "zh": "是", "ko": "네", "vi": "Có", "pt": "Sim"},
+    "no": {"ja": "いいえ", "en": "No", "zh": "否", "ko": "아니요", "vi": "Không", "pt": "Não"},
+    "thanks_for_feedback": {
+        "ja": "ご回答ありがとうございました。",
+        "en": "Thank you for your feedback.",
+        "zh": "感谢您的反馈。",
+        "ko": "의견 감사합니다.",
+        "vi": "Cảm ơn ý kiến của bạn.",
+        "pt": "Obrigado pelo retorno.",
+    },
+    "not_helpful": {
+        "ja": "お役に立てず申し訳ありません。担当窓口にお問い合わせください。\n{contact}",
+        "en": "Sorry that did not help. Please contact the office in charge:\n{contact}",
+        "zh": "很抱歉没能帮上忙。请联系负责窗口：\n{contact}",
+        "ko": "도움이 되지 못해 죄송합니다. 담당 창구로 문의해 주세요.\n{contact}",
+        "vi": "Xin lỗi vì chưa giúp được bạn. Vui lòng liên hệ quầy phụ trách:\n{contact}",
+        "pt": "Desculpe não ter ajudado. Entre em contato com o setor responsável:\n{contact}",
+    },
+    "unavailable": {
+        "ja": "ただいま混み合っています。少し時間をおいて、もう一度お送りください。",
+        "en": "I'm busy right now. Please send your question again in a little while.",
+        "zh": "目前繁忙，请稍后再发送一次。",
+        "ko": "지금은 응답할 수 없습니다. 잠시 후 다시 보내 주세요.",
+        "vi": "Hiện tôi đang bận. Vui lòng gửi lại sau ít phút.",
+        "pt": "Estou ocupado agora. Envie a pergunta de novo daqui a pouco.",
+    },
+}
+
+# How each language names itself, for language pickers.
+LANGUAGE_NAMES = {
+    "ja": "日本語",
+    "en": "English",
+    "zh": "中文",
+    "ko": "한국어",
+    "vi": "Tiếng Việt",
+    "pt": "Português",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot.faq.directory import FaqDirectory
+from bot.gateway.line.api import LineApi
+from bot.gateway.line.channel import LineChannel, LineSettings
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
 from bot.privacy.hashing import hash_id, load_salt
 from bot.settings import Settings
+from bot.storage.db import Store
 from bot.text.language import SUPPORTED, detect_language
 
 logger = logging.getLogger(__name__)
@@ -72,14 +77,42 @@ async def _read_chat_request(request: Request) -> tuple[str, str, str | None]:
     return session_id, text.strip(), lang
 
 
+def line_settings_from_env() -> LineSettings | None:
+    secret = os.environ.get("LINE_CHANNEL_SECRET", "").strip()
+    token = os.environ.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip()
+    if not secret or not token:
+        return None
+    return LineSettings(
+        channel_secret=secret,
+        access_token=token,
+        api_base_url=os.environ.get("LINE_API_BASE_URL", "").strip() or None,
+        reply_window=float(os.environ.get("LINE_REPLY_WINDOW", "50")),
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     salt = load_salt(settings.hash_salt, settings.root / "var")
 
+    line_settings = line_settings_from_env()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         app.state.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
+        app.state.line = None
+        if line_settings is not None:
+            app.state.line = LineChannel(
+                line_settings,
+                LineApi(line_settings.access_token, line_settings.api_base_url),
+                app.state.rasa,
+                Store(settings.database_url),
+                FaqDirectory(settings.corpus_dir, settings.profile_path),
+                salt,
+            )
         yield
+        if app.state.line is not None:
+            await app.state.line.drain()
+            await app.state.line.api.close()
         await app.state.rasa.close()
 
     app = FastAPI(title="Madoguchi gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -109,6 +142,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "lang": reply_lang or detect_language(text),
             }
         )
+
+    @app.post("/webhooks/line")
+    async def line_webhook(request: Request) -> JSONResponse:
+        if app.state.line is None:
+            return _error(
+                "LINE is not configured (set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN)",
+                404,
+            )
+        return await app.state.line.webhook(request)
 
     @app.get("/")
     async def index() -> FileResponse:

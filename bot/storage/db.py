@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.privacy.redact import redact
-from bot.storage.models import Base, UnansweredQuestion
+from bot.storage.models import Base, Feedback, LineEvent, LineUser, UnansweredQuestion, utcnow
 
 
 def normalize_url(url: str) -> str:
@@ -76,3 +77,50 @@ class Store:
         with self.session() as session:
             query = select(UnansweredQuestion).order_by(UnansweredQuestion.id.desc()).limit(limit)
             return list(session.scalars(query))
+
+    def record_feedback(
+        self, *, channel: str, lang: str, session_hash: str, faq_id: str, helpful: bool
+    ) -> None:
+        with self.session() as session, session.begin():
+            session.add(
+                Feedback(
+                    channel=channel[:32],
+                    lang=lang[:8],
+                    session_hash=session_hash[:64],
+                    faq_id=faq_id[:128],
+                    helpful=helpful,
+                )
+            )
+
+    def feedback(self, faq_id: str | None = None) -> list[Feedback]:
+        with self.session() as session:
+            query = select(Feedback).order_by(Feedback.id)
+            if faq_id is not None:
+                query = query.where(Feedback.faq_id == faq_id)
+            return list(session.scalars(query))
+
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time an event id is seen, False for a redelivery."""
+        try:
+            with self.session() as session, session.begin():
+                session.add(LineEvent(event_id=event_id[:64]))
+        except IntegrityError:
+            return False
+        return True
+
+    def user_language(self, user_hash: str) -> str | None:
+        with self.session() as session:
+            user = session.get(LineUser, user_hash)
+            return user.lang if user else None
+
+    def set_user_language(self, user_hash: str, lang: str) -> None:
+        with self.session() as session, session.begin():
+            user = session.get(LineUser, user_hash)
+            if user is None:
+                session.add(LineUser(user_hash=user_hash, lang=lang))
+            else:
+                user.lang, user.updated_at = lang, utcnow()
+
+    def forget_user(self, user_hash: str) -> None:
+        with self.session() as session, session.begin():
+            session.execute(delete(LineUser).where(LineUser.user_hash == user_hash))

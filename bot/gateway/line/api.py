@@ -1,0 +1,95 @@
+"""The LINE Messaging API as the gateway uses it: reply, push, loading animation, with
+retries on rate limits, server errors and network errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import aiohttp
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    Message,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+T = TypeVar("T")
+
+
+class LineApiError(RuntimeError):
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class LineApi:
+    def __init__(
+        self,
+        access_token: str,
+        base_url: str | None = None,
+        attempts: int = 4,
+        backoff: float = 0.5,
+    ) -> None:
+        # host=None means LINE's own https://api.line.me; tests point it at a local fake.
+        configuration = Configuration(
+            access_token=access_token, host=base_url.rstrip("/") if base_url else None
+        )
+        self._client = AsyncApiClient(configuration)
+        self._api = AsyncMessagingApi(self._client)
+        self.attempts = attempts
+        self.backoff = backoff
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def _with_retries(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await call()
+            except ApiException as exc:
+                if exc.status not in RETRYABLE or attempt == self.attempts:
+                    raise LineApiError(f"{what}: HTTP {exc.status} {exc.body}", exc.status) from exc
+                delay = _retry_after(exc) or self.backoff * 2 ** (attempt - 1)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                if attempt == self.attempts:
+                    raise LineApiError(f"{what}: {type(exc).__name__}: {exc}") from exc
+                delay = self.backoff * 2 ** (attempt - 1)
+            logger.warning("LINE %s failed (attempt %d); retrying in %.1f s", what, attempt, delay)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def reply(self, reply_token: str, messages: list[Message]) -> None:
+        request = ReplyMessageRequest(replyToken=reply_token, messages=messages)
+        await self._with_retries("reply", lambda: self._api.reply_message(request))
+
+    async def push(self, to: str, messages: list[Message], retry_key: str | None = None) -> None:
+        """Push with one retry key for all attempts, so that LINE delivers it only once."""
+        key = retry_key or str(uuid.uuid4())
+        request = PushMessageRequest(to=to, messages=messages)
+        await self._with_retries(
+            "push", lambda: self._api.push_message(request, x_line_retry_key=key)
+        )
+
+    async def show_loading(self, chat_id: str, seconds: int = 20) -> None:
+        request = ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds)
+        await self._with_retries("loading", lambda: self._api.show_loading_animation(request))
+
+
+def _retry_after(exc: ApiException) -> float | None:
+    headers = getattr(exc, "headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return min(float(value), 30.0) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,133 @@
+"""A real HTTP fake of the LINE Messaging API on localhost, for tests and benchmarks.
+
+It records every request it receives, and can be told to answer some of them with an error
+status (429, 500, an expired reply token's 400) or after a delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.stack import free_port
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class FakeLine:
+    port: int = field(default_factory=free_port)
+    received: list[Received] = field(default_factory=list)
+    # Per path: statuses to answer before behaving normally (e.g. [429, 500]).
+    failures: dict[str, deque[int]] = field(default_factory=dict)
+    delay: float = 0.0
+    expired_tokens: set[str] = field(default_factory=set)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def fail(self, path: str, *statuses: int) -> None:
+        self.failures.setdefault(path, deque()).extend(statuses)
+
+    def requests(self, path: str) -> list[Received]:
+        return [r for r in list(self.received) if r.path == path]
+
+    def wait_for(self, path: str, count: int = 1, timeout: float = 60.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.requests(path)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} request(s) to {path}, got {self.requests(path)}")
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        body = json.loads(await request.body() or b"{}")
+        self.received.append(Received(request.url.path, dict(request.headers), body, time.time()))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        queue = self.failures.get(request.url.path)
+        if queue:
+            status = queue.popleft()
+            headers = {"Retry-After": "0"} if status == 429 else {}
+            return JSONResponse({"message": "fake failure"}, status_code=status, headers=headers)
+        if request.url.path.endswith("/reply") and body.get("replyToken") in self.expired_tokens:
+            return JSONResponse({"message": "Invalid reply token"}, status_code=400)
+        if request.url.path.endswith(("/reply", "/push")):
+            sent = [{"id": str(n), "quoteToken": "q"} for n, _ in enumerate(body["messages"])]
+            return JSONResponse({"sentMessages": sent})
+        return JSONResponse({})
+
+    def start(self) -> FakeLine:
+        app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["POST"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def sign(body: bytes, secret: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def text_event(
+    text: str,
+    user: str = "U" + "0" * 32,
+    event_id: str | None = None,
+    token: str | None = None,
+    age_seconds: float = 0.0,
+    redelivery: bool = False,
+    source_type: str = "user",
+) -> dict[str, Any]:
+    source: dict[str, Any] = {"type": source_type, "userId": user}
+    if source_type == "group":
+        source["groupId"] = "C" + "1" * 32
+    return {
+        "type": "message",
+        "mode": "active",
+        "timestamp": int((time.time() - age_seconds) * 1000),
+        "source": source,
+        "webhookEventId": event_id or _new_id(),
+        "deliveryContext": {"isRedelivery": redelivery},
+        "replyToken": token or _new_id(),
+        "message": {"type": "text", "id": _new_id(), "text": text, "quoteToken": "q"},
+    }
+
+
+def _new_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def webhook_body(*events: dict[str, Any]) -> bytes:
+    return json.dumps({"destination": "U" + "f" * 32, "events": list(events)}).encode()

@@ -1,0 +1,326 @@
+"""The LINE channel against the real stack and a real HTTP fake of the Messaging API."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bot.storage.db import Store
+from tests.fake_line import FakeLine, sign, text_event, webhook_body
+from tests.stack import Stack
+
+pytestmark = pytest.mark.rasa
+
+SECRET = "test-channel-secret"
+REPLY = "/v2/bot/message/reply"
+PUSH = "/v2/bot/message/push"
+LOADING = "/v2/bot/chat/loading/start"
+
+
+@pytest.fixture(scope="module")
+def line() -> Iterator[FakeLine]:
+    fake = FakeLine().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, line: FakeLine) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("line-stack")
+    stack = Stack(workdir=workdir, database_url=f"sqlite:///{workdir / 'madoguchi.db'}")
+    stack.configure()
+    stack.env.update(
+        {
+            "LINE_CHANNEL_SECRET": SECRET,
+            "LINE_CHANNEL_ACCESS_TOKEN": "test-token",
+            "LINE_API_BASE_URL": line.url,
+        }
+    )
+    stack.train()
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(autouse=True)
+def clean(line: FakeLine) -> None:
+    line.received.clear()
+    line.failures.clear()
+    line.delay = 0.0
+
+
+def post(stack: Stack, body: bytes, signature: str | None = "sign") -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if signature == "sign":
+        headers["X-Line-Signature"] = sign(body, SECRET)
+    elif signature is not None:
+        headers["X-Line-Signature"] = signature
+    return httpx.post(
+        f"{stack.gateway_url}/webhooks/line", content=body, headers=headers, timeout=30
+    )
+
+
+def user() -> str:
+    return "U" + uuid.uuid4().hex
+
+
+def texts(request) -> list[str]:  # type: ignore[no-untyped-def]
+    return [m["text"] for m in request.body["messages"]]
+
+
+def test_japanese_question_is_answered_by_reply_with_feedback_buttons(stack, line) -> None:  # type: ignore[no-untyped-def]
+    event = text_event("マイナンバーカードを失くしました", user=user())
+    started = time.monotonic()
+    response = post(stack, webhook_body(event))
+    assert response.status_code == 200
+    assert time.monotonic() - started < 2  # answered at once, the work happens afterwards
+    reply = line.wait_for(REPLY)[0]
+    assert reply.body["replyToken"] == event["replyToken"]
+    assert reply.headers["authorization"] == "Bearer test-token"
+    joined = "\n".join(texts(reply))
+    assert "0120-95-0178" in joined
+    last = reply.body["messages"][-1]
+    assert last["text"] == "役に立ちましたか？"
+    actions = [i["action"] for i in last["quickReply"]["items"]]
+    assert actions[0]["type"] == "postback" and actions[0]["label"] == "はい"
+    assert "faq=mynumber-card-lost" in actions[0]["data"]
+    loading = line.wait_for(LOADING)[0]
+    assert loading.body["chatId"] == event["source"]["userId"]
+
+
+def test_english_question_is_answered_in_english(stack, line) -> None:  # type: ignore[no-untyped-def]
+    post(
+        stack, webhook_body(text_event("I lost my My Number card. What should I do?", user=user()))
+    )
+    reply = line.wait_for(REPLY)[0]
+    assert "0120-95-0178" in texts(reply)[0]
+    assert texts(reply)[-1] == "Was this helpful?"
+
+
+@pytest.mark.parametrize(
+    ("signature", "status"), [(None, 400), ("", 400), ("bm90IHRoZSBzaWduYXR1cmU=", 401)]
+)
+def test_missing_or_forged_signatures_are_rejected(stack, line, signature, status) -> None:  # type: ignore[no-untyped-def]
+    response = post(stack, webhook_body(text_event("こんにちは", user=user())), signature)
+    assert response.status_code == status
+    time.sleep(1)
+    assert line.received == []
+
+
+def test_a_signature_for_another_body_is_rejected(stack, line) -> None:  # type: ignore[no-untyped-def]
+    signed = webhook_body(text_event("こんにちは", user=user()))
+    tampered = webhook_body(text_event("マイナンバーカード", user=user()))
+    response = post(stack, tampered, sign(signed, SECRET))
+    assert response.status_code == 401
+    assert post(stack, signed, sign(signed, "another-secret")).status_code == 401
+
+
+def test_redelivered_events_are_answered_once(stack, line) -> None:  # type: ignore[no-untyped-def]
+    event = text_event("暗証番号を忘れてしまいました", user=user())
+    assert post(stack, webhook_body(event)).status_code == 200
+    redelivered = {**event, "deliveryContext": {"isRedelivery": True}}
+    assert post(stack, webhook_body(redelivered)).status_code == 200
+    assert post(stack, webhook_body(event)).status_code == 200  # replayed as is
+    line.wait_for(REPLY)
+    time.sleep(3)
+    assert len(line.requests(REPLY)) == 1
+
+
+def test_expired_reply_token_falls_back_to_push(stack, line) -> None:  # type: ignore[no-untyped-def]
+    event = text_event("マイナンバーカードを失くしました", user=user())
+    line.expired_tokens.add(event["replyToken"])
+    post(stack, webhook_body(event))
+    push = line.wait_for(PUSH)[0]
+    assert push.body["to"] == event["source"]["userId"]
+    assert uuid.UUID(push.headers["x-line-retry-key"])
+    assert "0120-95-0178" in "\n".join(texts(push))
+
+
+def test_an_old_event_is_answered_by_push(stack, line) -> None:  # type: ignore[no-untyped-def]
+    post(stack, webhook_body(text_event("暗証番号を忘れました", user=user(), age_seconds=120)))
+    line.wait_for(PUSH)
+    assert line.requests(REPLY) == []
+
+
+def test_rate_limits_and_server_errors_are_retried(stack, line) -> None:  # type: ignore[no-untyped-def]
+    line.fail(REPLY, 429, 500)
+    post(stack, webhook_body(text_event("マイナンバーカードを失くしました", user=user())))
+    replies = line.wait_for(REPLY, count=3)
+    assert len(replies) == 3  # two failures, then the answer
+
+
+def test_push_keeps_one_retry_key_across_retries(stack, line) -> None:  # type: ignore[no-untyped-def]
+    line.fail(PUSH, 503)
+    post(stack, webhook_body(text_event("暗証番号を忘れました", user=user(), age_seconds=120)))
+    pushes = line.wait_for(PUSH, count=2)
+    assert pushes[0].headers["x-line-retry-key"] == pushes[1].headers["x-line-retry-key"]
+
+
+def test_follow_greets_with_language_choices_and_the_choice_is_kept(stack, line) -> None:  # type: ignore[no-untyped-def]
+    uid = user()
+    follow = {
+        "type": "follow",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": uid},
+        "webhookEventId": uuid.uuid4().hex,
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": uuid.uuid4().hex,
+        "follow": {"isUnblocked": False},
+    }
+    post(stack, webhook_body(follow))
+    greeting = line.wait_for(REPLY)[0].body["messages"][0]
+    labels = [i["action"]["label"] for i in greeting["quickReply"]["items"]]
+    assert labels == ["日本語", "English", "中文", "한국어", "Tiếng Việt", "Português"]
+    choose_en = greeting["quickReply"]["items"][1]["action"]["data"]
+    line.received.clear()
+    post(stack, webhook_body(postback(uid, choose_en)))
+    assert "English" in line.wait_for(REPLY)[0].body["messages"][0]["text"]
+    line.received.clear()
+    post(stack, webhook_body(text_event("マイナンバーカードを失くしました", user=uid)))
+    answer = line.wait_for(REPLY)[0]
+    assert texts(answer)[-1] == "Was this helpful?"  # Japanese question, English chosen
+    line.received.clear()
+    unfollow = {
+        "type": "unfollow",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": uid},
+        "webhookEventId": uuid.uuid4().hex,
+        "deliveryContext": {"isRedelivery": False},
+    }
+    post(stack, webhook_body(unfollow))
+    time.sleep(2)
+    from bot.privacy.hashing import hash_id
+
+    assert Store(stack.database_url).user_language(hash_id(uid, "test-salt")) is None
+
+
+def postback(uid: str, data: str) -> dict:
+    return {
+        "type": "postback",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": uid},
+        "webhookEventId": uuid.uuid4().hex,
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": uuid.uuid4().hex,
+        "postback": {"data": data},
+    }
+
+
+def test_feedback_postbacks_round_trip(stack, line) -> None:  # type: ignore[no-untyped-def]
+    uid = user()
+    post(stack, webhook_body(text_event("マイナンバーカードを失くしました", user=uid)))
+    items = line.wait_for(REPLY)[0].body["messages"][-1]["quickReply"]["items"]
+    yes, no = items[0]["action"]["data"], items[1]["action"]["data"]
+    line.received.clear()
+    post(stack, webhook_body(postback(uid, no)))
+    reply = line.wait_for(REPLY)[0]
+    assert "000-000-1002" in reply.body["messages"][0]["text"]  # the department's contact
+    post(stack, webhook_body(postback(uid, yes)))
+    time.sleep(2)
+    stored = Store(stack.database_url).feedback("mynumber-card-lost")
+    assert [f.helpful for f in stored][-2:] == [False, True]
+    assert all(f.channel == "line" and uid not in f.session_hash for f in stored)
+
+
+NON_TEXT = {
+    "sticker": {
+        "packageId": "1",
+        "stickerId": "1",
+        "stickerResourceType": "STATIC",
+        "quoteToken": "q",
+    },
+    "image": {"contentProvider": {"type": "line"}, "quoteToken": "q"},
+    "video": {"contentProvider": {"type": "line"}, "duration": 1000, "quoteToken": "q"},
+    "audio": {"contentProvider": {"type": "line"}, "duration": 1000},
+    "location": {"title": "t", "address": "a", "latitude": 35.0, "longitude": 139.0},
+    "file": {"fileName": "a.pdf", "fileSize": 10},
+}
+
+
+@pytest.mark.parametrize("kind", list(NON_TEXT))
+def test_non_text_messages_get_a_polite_reply(stack, line, kind) -> None:  # type: ignore[no-untyped-def]
+    event = text_event("x", user=user())
+    event["message"] = {"type": kind, "id": uuid.uuid4().hex, **NON_TEXT[kind]}
+    assert post(stack, webhook_body(event)).status_code == 200
+    assert "文字" in line.wait_for(REPLY)[0].body["messages"][0]["text"]
+
+
+def test_group_messages_are_not_answered(stack, line) -> None:  # type: ignore[no-untyped-def]
+    post(stack, webhook_body(text_event("マイナンバーカード", user=user(), source_type="group")))
+    time.sleep(2)
+    assert line.received == []
+
+
+def test_long_answers_and_suggestions_fit_line_limits(stack, line) -> None:  # type: ignore[no-untyped-def]
+    post(stack, webhook_body(text_event("マイナンバーカード", user=user())))
+    for message in line.wait_for(REPLY)[0].body["messages"]:
+        assert len(message["text"].encode("utf-16-le")) // 2 <= 5000
+        for item in (message.get("quickReply") or {}).get("items", []):
+            assert len(item["action"]["label"]) <= 20
+        assert len((message.get("quickReply") or {}).get("items", [])) <= 13
+
+
+def test_fuzzed_webhook_bodies_never_cause_a_server_error(stack, line) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(1234)
+    odd = [
+        "",
+        "\u0000",
+        "\ud7ff",
+        "🍣" * 300,
+        "あ" * 6000,
+        "\u202e逆",
+        "%s%n",
+        "{}",
+        "null",
+        "<script>alert(1)</script>",
+        "\U0010ffff",
+    ]
+    statuses = []
+    with httpx.Client(timeout=30) as client:
+        for number in range(1000):
+            choice = rng.random()
+            if choice < 0.25:
+                body = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200)))
+            elif choice < 0.45:
+                body = json.dumps(
+                    {
+                        "destination": "x",
+                        "events": [
+                            {
+                                "type": rng.choice(
+                                    ["unknown", "beacon", "memberJoined", "things", "message"]
+                                ),
+                                "timestamp": rng.randint(-1, 2**40),
+                                "mode": "active",
+                                "webhookEventId": uuid.uuid4().hex,
+                                "source": rng.choice(
+                                    [{"type": "user", "userId": "Ux"}, {}, None, "x"]
+                                ),
+                            }
+                        ],
+                    }
+                ).encode()
+            elif choice < 0.55:
+                body = json.dumps({"events": rng.choice([None, 5, "x", [1, 2], [{}]])}).encode()
+            else:
+                text = rng.choice(odd) + rng.choice(["住民票", "card", ""]) * rng.randint(0, 3)
+                body = webhook_body(text_event(text, user=user()))
+            headers = {"X-Line-Signature": sign(body, SECRET), "Content-Type": "application/json"}
+            response = client.post(
+                f"{stack.gateway_url}/webhooks/line", content=body, headers=headers
+            )
+            statuses.append(response.status_code)
+            assert response.status_code < 500, (number, body[:200], response.text)
+    assert httpx.get(f"{stack.gateway_url}/healthz").status_code == 200
+    assert statuses.count(200) > 400
