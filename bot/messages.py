@@ -76,6 +76,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "welcome": {
         "ja": "友だち追加ありがとうございます。{city}のお問い合わせ窓口です。24時間、手続きやマイナンバーカードについてお答えします。\nご希望の言語を選んでください。Please choose your language.",
     },
+    "choose_language": {
+        "ja": "ご希望の言語を選んでください。Please choose your language.",
+        "en": "Please choose your language. ご希望の言語を選んでください。",
+    },
     "language_set": {
         "ja": "日本語でご案内します。ご質問をどうぞ。",
         "en": "I will answer in English. Please ask your question.",

@@ -204,6 +204,12 @@ def test_follow_greets_with_language_choices_and_the_choice_is_kept(stack, line)
     assert Store(stack.database_url).user_language(hash_id(uid, "test-salt")) is None
 
 
+def test_language_tile_shows_the_language_buttons(stack, line) -> None:  # type: ignore[no-untyped-def]
+    post(stack, webhook_body(text_event("言語を選ぶ", user=user())))
+    message = line.wait_for(REPLY)[0].body["messages"][0]
+    assert len(message["quickReply"]["items"]) == 6
+
+
 def postback(uid: str, data: str) -> dict:
     return {
         "type": "postback",

@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
 MAX_TEXT_CHARS = 5000
+LANGUAGE_REQUESTS = frozenset({"言語", "言語を選ぶ", "言語変更", "language", "languages"})
 
 
 @dataclass
@@ -147,6 +148,10 @@ class LineChannel:
             return
         text = (event.message.text or "").strip()[:MAX_TEXT_CHARS]
         if not text:
+            return
+        if text.casefold() in LANGUAGE_REQUESTS:  # e.g. from the rich menu's language tile
+            picker = text_message(say("choose_language", chosen or "ja"), language_items())
+            await self._reply_or_push(event, user_id, [picker])
             return
         loading = asyncio.create_task(self._show_loading(user_id))
         metadata = {"channel": "line", **({"lang": chosen} if chosen else {})}
