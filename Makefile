@@ -7,18 +7,24 @@ RASA_VENV := .venv-rasa
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup train lint bench clean
+.PHONY: run test setup browser train lint bench clean
 
 run: setup
 	$(APP_VENV)/bin/madoguchi run
 
-test: setup
+test: setup browser
 	$(APP_VENV)/bin/ruff check .
 	$(APP_VENV)/bin/madoguchi faq validate
 	$(APP_VENV)/bin/madoguchi embeddings
 	$(APP_VENV)/bin/pytest -q
 
 setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed
+
+# The widget's browser tests drive Debian's Chromium through Playwright (never Playwright's
+# own browser download); the CJK fonts make their screenshots readable.
+browser:
+	command -v chromium >/dev/null && fc-list :lang=ja | grep -q . || \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
 
 train: setup
 	$(APP_VENV)/bin/madoguchi train

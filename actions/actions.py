@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -34,8 +35,16 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-@lru_cache(maxsize=1)
+_engine_lock = threading.Lock()
+
+
 def engine() -> FaqEngine:
+    with _engine_lock:  # the warm-up thread and a first request must not both build it
+        return _build_engine()
+
+
+@lru_cache(maxsize=1)
+def _build_engine() -> FaqEngine:
     return build_engine(settings())
 
 
@@ -222,5 +231,7 @@ def _warm_up() -> None:
 # rasa-sdk serves from a Sanic worker process that it starts with the 'spawn' method, and
 # Sanic refuses to start once the main process has fixed another method (loading the
 # models does). So the warm-up runs only in the worker, which imports this module again.
+# It runs in a thread: Sanic gives a worker 30 s to report that it started, and on a busy
+# machine loading the models can take longer than that.
 if os.environ.get("SANIC_WORKER_NAME"):
-    _warm_up()
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()

@@ -90,8 +90,51 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("service", choices=["rasa", "actions", "gateway"])
     serve.set_defaults(handler=_serve)
 
+    staff = commands.add_parser("staff", help="manage staff accounts for the /admin pages")
+    staff_commands = staff.add_subparsers(metavar="ACTION")
+    staff_add = staff_commands.add_parser("add", help="create a staff account")
+    staff_add.add_argument("username")
+    staff_add.add_argument("--role", choices=["editor", "viewer"], required=True)
+    staff_add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
+    staff_add.set_defaults(handler=_staff_add)
+    staff_list = staff_commands.add_parser("list", help="list staff accounts")
+    staff_list.set_defaults(handler=_staff_list)
+
     run = commands.add_parser("run", help="train if needed and run all three services")
     run.set_defaults(handler=_run)
+
+    db = commands.add_parser("db", help="database schema migrations")
+    db_commands = db.add_subparsers(metavar="ACTION")
+    db_upgrade = db_commands.add_parser("upgrade", help="upgrade the database to the newest schema")
+    db_upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
+    db_upgrade.set_defaults(handler=_db_upgrade)
+    db_current = db_commands.add_parser("current", help="print the database's schema revision")
+    db_current.set_defaults(handler=_db_current)
+
+    purge = commands.add_parser(
+        "purge", help="delete logs, unanswered questions and feedback past the retention period"
+    )
+    purge.add_argument(
+        "--days", type=int, help="retention in days (default: MADOGUCHI_RETENTION_DAYS or 365)"
+    )
+    purge.set_defaults(handler=_purge)
+
+    report = commands.add_parser("report", help="write the monthly report (HTML and CSV)")
+    report.add_argument("--month", required=True, help="the month, as YYYY-MM")
+    report.add_argument("--out", type=Path, required=True, help="output directory")
+    report.set_defaults(handler=_report)
+
+    seed = commands.add_parser(
+        "seed-traffic", help="write a month of made-up traffic into the database (for trials)"
+    )
+    seed.add_argument("--month", required=True, help="the month, as YYYY-MM")
+    seed.add_argument("--messages", type=int, default=3000, help="how many messages [3000]")
+    seed.add_argument("--seed", type=int, default=0, help="random seed [0]")
+    seed.set_defaults(handler=_seed_traffic)
     return parser
 
 
@@ -262,6 +305,121 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import run_all
 
     return run_all(settings)
+
+
+def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from bot.admin.accounts import StaffError, StaffStore
+    from bot.storage.db import Store
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            print("error: the passwords differ; nothing was changed", file=sys.stderr)
+            return 1
+    try:
+        StaffStore(Store(settings.database_url)).add_staff(args.username, password, args.role)
+    except StaffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"created {args.role} '{args.username}'")
+    return 0
+
+
+def _staff_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.admin.accounts import StaffStore
+    from bot.storage.db import Store
+
+    for account in StaffStore(Store(settings.database_url)).accounts():
+        print(f"{account.username}\t{account.role}\t{account.created_at:%Y-%m-%d}")
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.db import normalize_url
+    from bot.storage.migrate import current_revision, upgrade
+
+    engine = create_engine_for(normalize_url(settings.database_url))
+    upgrade(engine, args.revision)
+    print(f"database at revision {current_revision(engine)}")
+    return 0
+
+
+def _db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.db import normalize_url
+    from bot.storage.migrate import current_revision, head_revision
+
+    revision = current_revision(create_engine_for(normalize_url(settings.database_url)))
+    print(f"{revision or '(empty database)'} (newest: {head_revision()})")
+    return 0
+
+
+def create_engine_for(url: str):  # type: ignore[no-untyped-def]
+    """An engine that does not upgrade on its own (unlike Store), for the db commands."""
+    from sqlalchemy import create_engine
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return create_engine(url)
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.db import Store
+
+    days = settings.retention_days if args.days is None else args.days
+    if days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return 2
+    deleted = Store(settings.database_url).purge(days)
+    for table, count in deleted.items():
+        print(f"{table}: {count} row(s) older than {days} days deleted")
+    return 0
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.report.figures import Month
+    from bot.report.render import ReportContext, write_report
+    from bot.storage.db import Store
+
+    try:
+        month = Month.parse(args.month)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    context = ReportContext.from_settings(settings)
+    try:
+        written = write_report(Store(settings.database_url), month, args.out, context)
+    except OSError as exc:
+        print(f"error: cannot write the report: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
+
+
+def _seed_traffic(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.faq.corpus import Corpus
+    from bot.report.figures import Month
+    from bot.report.seed import seed_traffic
+    from bot.storage.db import Store
+
+    try:
+        month = Month.parse(args.month)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.messages < 0:
+        print("error: --messages must not be negative", file=sys.stderr)
+        return 2
+    corpus = Corpus.load(settings.corpus_dir, _load_profile(settings), strict=False)
+    manifest = seed_traffic(
+        Store(settings.database_url), month, list(corpus.entries.values()), args.messages, args.seed
+    )
+    print(f"wrote {len(manifest.messages)} messages for {month}")
+    return 0
 
 
 if __name__ == "__main__":

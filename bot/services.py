@@ -243,10 +243,14 @@ def run_all(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         for name in ("actions", "rasa", "gateway"):
+            # Each service in its own process group: Ctrl-C reaches only this process,
+            # which stops the services once, in order. (Sanic, on a second stop signal,
+            # SIGKILLs its worker's whole process group, which would otherwise be ours.)
             processes[name] = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "serve", name],
                 cwd=settings.root,
                 env=quiet_environment(settings),
+                start_new_session=True,
             )
         for name, process in processes.items():
             if not wait_until_ready(ready_url(name, settings), process):

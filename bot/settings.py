@@ -29,6 +29,8 @@ class Settings:
     model_dir: Path
     hash_salt: str
     rasa_timeout: float
+    # Days conversation logs, unanswered questions and feedback are kept (`madoguchi purge`).
+    retention_days: int = 365
 
     @property
     def corpus_dir(self) -> Path:
@@ -68,4 +70,5 @@ class Settings:
             model_dir=Path(_env("MADOGUCHI_MODEL_DIR", str(root / "models"))),
             hash_salt=_env("MADOGUCHI_HASH_SALT", ""),
             rasa_timeout=float(_env("MADOGUCHI_RASA_TIMEOUT", "30")),
+            retention_days=int(_env("MADOGUCHI_RETENTION_DAYS", "365")),
         )

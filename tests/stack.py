@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -9,14 +10,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import httpx
 import yaml
 
-from bot.services import terminate
-from bot.settings import PROJECT_ROOT
+from bot.services import terminate, training_fingerprint
+from bot.settings import PROJECT_ROOT, Settings
 
 SERVICES = ("actions", "rasa", "gateway")
+SHARED_MODELS = PROJECT_ROOT / "var" / "test-models"
 
 
 def free_port() -> int:
@@ -47,20 +50,35 @@ class Stack:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.env['MADOGUCHI_GATEWAY_PORT']}"
 
-    def configure(self) -> None:
+    def configure(self, shared_model: bool = True) -> None:
+        """Free ports, a database and a small training config.
+
+        With ``shared_model`` the trained model is kept in ``var/test-models/`` under the
+        fingerprint of its inputs, so that test modules (and test runs) whose inputs did
+        not change reuse it instead of training again.
+        """
         rasa_port, actions_port, gateway_port = free_port(), free_port(), free_port()
+        config_dir = SHARED_MODELS if shared_model else self.workdir
+        config_dir.mkdir(parents=True, exist_ok=True)
+        config = small_config(config_dir / f"config-{self.epochs}-epochs.yml", self.epochs)
         self.env = {
             **os.environ,
             "MADOGUCHI_MODEL_DIR": str(self.workdir / "models"),
-            "MADOGUCHI_RASA_CONFIG": str(small_config(self.workdir / "config.yml", self.epochs)),
+            "MADOGUCHI_RASA_CONFIG": str(config),
             "MADOGUCHI_DATABASE_URL": self.database_url,
             "MADOGUCHI_HASH_SALT": "test-salt",
             "MADOGUCHI_RASA_PORT": str(rasa_port),
             "MADOGUCHI_ACTIONS_PORT": str(actions_port),
             "MADOGUCHI_GATEWAY_PORT": str(gateway_port),
+            # Tests and benches send every request from one address.
+            "MADOGUCHI_RATE_LIMIT": "6000/minute",
         }
         for name in ("MADOGUCHI_RASA_URL", "MADOGUCHI_ACTIONS_URL"):
             self.env.pop(name, None)
+        if shared_model:
+            with mock.patch.dict(os.environ, self.env, clear=True):
+                fingerprint = training_fingerprint(Settings.from_env())
+            self.env["MADOGUCHI_MODEL_DIR"] = str(SHARED_MODELS / fingerprint[:16])
 
     def madoguchi(self, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
         return subprocess.run(
@@ -74,7 +92,12 @@ class Stack:
 
     def train(self) -> float:
         started = time.monotonic()
-        result = self.madoguchi("train", timeout=1800)
+        model_dir = Path(self.env["MADOGUCHI_MODEL_DIR"])
+        model_dir.mkdir(parents=True, exist_ok=True)
+        # One training per model directory at a time; the others then find it trained.
+        with (model_dir / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            result = self.madoguchi("train", timeout=1800)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         return time.monotonic() - started
 
@@ -88,6 +111,7 @@ class Stack:
                 env=self.env,
                 stdout=(logs / f"{name}.log").open("wb"),
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # see bot.services.run_all
             )
         urls = {
             "actions": f"http://127.0.0.1:{self.env['MADOGUCHI_ACTIONS_PORT']}/health",

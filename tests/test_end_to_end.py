@@ -170,6 +170,7 @@ def test_madoguchi_run_starts_everything_and_ctrl_c_stops_it(stack: Stack) -> No
             output.append(line)
             if "Madoguchi is running" in line:
                 break
+        assert "Madoguchi is running" in "".join(output), "".join(output)[-3000:]
         url = f"http://127.0.0.1:{env['MADOGUCHI_GATEWAY_PORT']}"
         reply = httpx.post(
             f"{url}/api/chat",

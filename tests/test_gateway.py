@@ -89,7 +89,7 @@ def test_rasa_down_gives_503_not_a_crash(gateway: str) -> None:
 def test_demo_page_is_served_with_a_strict_csp(gateway: str) -> None:
     response = httpx.get(f"{gateway}/")
     assert response.status_code == 200
-    assert 'id="ask"' in response.text
+    assert '<script src="/static/widget.js"' in response.text
     csp = response.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "unsafe-inline" not in csp
-    assert httpx.get(f"{gateway}/static/chat.js").status_code == 200
+    assert httpx.get(f"{gateway}/static/widget.js").status_code == 200

@@ -7,6 +7,8 @@ small, stable JSON format.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -15,16 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot.admin.routes import create_admin_router
 from bot.faq.directory import FaqDirectory
+from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
 from bot.gateway.line.api import LineApi
 from bot.gateway.line.channel import LineChannel, LineSettings
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.gateway.ratelimit import RateLimitMiddleware, buckets_from_env, rate_from_env
+from bot.gateway.web import add_cross_origin_rules, allowed_origins_from_env, widget_router
 from bot.privacy.hashing import hash_id, load_salt
 from bot.settings import Settings
 from bot.storage.db import Store
+from bot.storage.retention import purge_daily
 from bot.text.language import SUPPORTED, detect_language
 
 logger = logging.getLogger(__name__)
@@ -98,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        # Opening the store upgrades the database schema; not on the event loop.
+        app.state.store = await asyncio.to_thread(Store, settings.database_url)
+        purging = asyncio.create_task(purge_daily(app.state.store, settings.retention_days))
         app.state.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
         app.state.line = None
         if line_settings is not None:
@@ -105,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 line_settings,
                 LineApi(line_settings.access_token, line_settings.api_base_url),
                 app.state.rasa,
-                Store(settings.database_url),
+                app.state.store,
                 FaqDirectory(settings.corpus_dir, settings.profile_path),
                 salt,
             )
@@ -114,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.line.drain()
             await app.state.line.api.close()
         await app.state.rasa.close()
+        purging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purging
 
     app = FastAPI(title="Madoguchi gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
 
@@ -130,16 +143,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metadata: dict[str, Any] = {"channel": "web"}
         if lang:
             metadata["lang"] = lang
+        session_hash = hash_id(session_id, salt)
         try:
-            messages = await app.state.rasa.send(hash_id(session_id, salt), text, metadata)
+            messages = await app.state.rasa.send(session_hash, text, metadata)
         except RasaUnavailable as exc:
             logger.warning("Rasa unavailable: %s", exc)
+            await log_turn(
+                app.state.store,
+                text=text,
+                channel="web",
+                lang=lang or detect_language(text),
+                session_hash=session_hash,
+                outcome=Outcome("error"),
+            )
             return _error("the assistant is not available right now; please try again", 503)
         reply_lang = next((m.lang for m in messages if m.lang), None) or lang
+        reply_lang = reply_lang or detect_language(text)
+        await log_turn(
+            app.state.store,
+            text=text,
+            channel="web",
+            lang=reply_lang,
+            session_hash=session_hash,
+            outcome=outcome_of(messages),
+        )
         return JSONResponse(
             {
                 "messages": [m.public() for m in messages],
-                "lang": reply_lang or detect_language(text),
+                "lang": reply_lang,
             }
         )
 
@@ -152,11 +183,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await app.state.line.webhook(request)
 
-    @app.get("/")
-    async def index() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html")
-
+    app.include_router(widget_router(settings, salt))  # /api/feedback, /api/contact, /
+    app.include_router(create_admin_router(settings))  # /admin: staff pages
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    rate = rate_from_env()
+    if rate is not None:
+        app.add_middleware(RateLimitMiddleware, buckets=buckets_from_env(rate))
+    add_cross_origin_rules(app, allowed_origins_from_env())
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ class ChatMessage:
     faq_id: str | None = None
     lang: str | None = None
     outcome: str | None = None
+    score: float | None = None  # the FAQ engine's confidence in an answer; not shown publicly
 
     def public(self) -> dict[str, Any]:
         """The message as the API shows it: empty optional fields left out."""
@@ -64,6 +65,9 @@ def to_chat_messages(replies: list[dict[str, Any]]) -> list[ChatMessage]:
                 target.faq_id = custom.get("faq_id") or target.faq_id
                 target.lang = custom.get("lang") or target.lang
                 target.outcome = custom.get("outcome") or target.outcome
+                confidence = custom.get("confidence")
+                if isinstance(confidence, (int, float)) and not isinstance(confidence, bool):
+                    target.score = float(confidence)
             group_start = len(messages)
             continue
         text = reply.get("text")

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.privacy.redact import redact
-from bot.storage.models import Base, Feedback, LineEvent, LineUser, UnansweredQuestion, utcnow
+from bot.storage.migrate import upgrade
+from bot.storage.models import (
+    OUTCOMES,
+    ConversationMessage,
+    Feedback,
+    LineEvent,
+    LineUser,
+    UnansweredQuestion,
+    utcnow,
+)
+
+DEFAULT_RETENTION_DAYS = 365
+
+
+def as_utc(moment: dt.datetime | None) -> dt.datetime:
+    """``moment`` in UTC (now when None; naive means UTC already). SQLite keeps no time zone,
+    so every stored time and every bound in a query is UTC."""
+    if moment is None:
+        return utcnow()
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
 
 
 def normalize_url(url: str) -> str:
@@ -36,7 +58,7 @@ def get_engine(url: str) -> Engine:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA busy_timeout=5000")
 
-    Base.metadata.create_all(engine)
+    upgrade(engine)
     return engine
 
 
@@ -59,9 +81,11 @@ class Store:
         session_hash: str,
         reason: str,
         candidate_ids: Sequence[str] = (),
+        created_at: dt.datetime | None = None,
     ) -> UnansweredQuestion:
         """Store a question the assistant could not answer, after redacting it."""
         row = UnansweredQuestion(
+            created_at=as_utc(created_at),
             text=redact(text)[:5000],
             channel=channel[:32],
             lang=lang[:8],
@@ -79,18 +103,101 @@ class Store:
             return list(session.scalars(query))
 
     def record_feedback(
-        self, *, channel: str, lang: str, session_hash: str, faq_id: str, helpful: bool
+        self,
+        *,
+        channel: str,
+        lang: str,
+        session_hash: str,
+        faq_id: str,
+        helpful: bool,
+        created_at: dt.datetime | None = None,
     ) -> None:
+        """Store a 役に立ちましたか？ answer, and mark the session's latest logged answer with
+        that FAQ id with it."""
+        session_hash, faq_id = session_hash[:64], faq_id[:128]
         with self.session() as session, session.begin():
             session.add(
                 Feedback(
                     channel=channel[:32],
                     lang=lang[:8],
-                    session_hash=session_hash[:64],
-                    faq_id=faq_id[:128],
+                    session_hash=session_hash,
+                    faq_id=faq_id,
                     helpful=helpful,
+                    created_at=as_utc(created_at),
                 )
             )
+            latest = (
+                select(func.max(ConversationMessage.id))
+                .where(ConversationMessage.session_hash == session_hash)
+                .where(ConversationMessage.faq_id == faq_id)
+                .scalar_subquery()
+            )
+            session.execute(
+                update(ConversationMessage)
+                .where(ConversationMessage.id == latest)
+                .values(helpful=helpful)
+            )
+
+    def log_message(
+        self,
+        *,
+        text: str,
+        channel: str,
+        lang: str,
+        session_hash: str,
+        outcome: str,
+        faq_id: str | None = None,
+        score: float | None = None,
+        created_at: dt.datetime | None = None,
+    ) -> ConversationMessage:
+        """Log one resident message and its outcome (see ``OUTCOMES``), after redacting it."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
+        row = ConversationMessage(
+            text=redact(text)[:5000],
+            channel=channel[:32],
+            lang=(lang or "")[:8],
+            session_hash=session_hash[:64],
+            outcome=outcome,
+            faq_id=faq_id[:128] if faq_id else None,
+            score=None if score is None else float(score),
+            created_at=as_utc(created_at),
+        )
+        with self.session() as session, session.begin():
+            session.add(row)
+        return row
+
+    def messages(
+        self, start: dt.datetime | None = None, end: dt.datetime | None = None
+    ) -> list[ConversationMessage]:
+        """Logged messages with ``start <= created_at < end``, oldest first."""
+        query = select(ConversationMessage).order_by(ConversationMessage.id)
+        if start is not None:
+            query = query.where(ConversationMessage.created_at >= as_utc(start))
+        if end is not None:
+            query = query.where(ConversationMessage.created_at < as_utc(end))
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def purge(
+        self, retention_days: int = DEFAULT_RETENTION_DAYS, *, now: dt.datetime | None = None
+    ) -> dict[str, int]:
+        """Delete what is older than ``retention_days``: logged messages, unanswered
+        questions, feedback and handled LINE event ids. Returns the rows deleted per table."""
+        if retention_days < 1:
+            raise ValueError("retention_days must be at least 1")
+        cutoff = as_utc(now) - dt.timedelta(days=retention_days)
+        deleted: dict[str, int] = {}
+        with self.session() as session, session.begin():
+            for model, column in (
+                (ConversationMessage, ConversationMessage.created_at),
+                (UnansweredQuestion, UnansweredQuestion.created_at),
+                (Feedback, Feedback.created_at),
+                (LineEvent, LineEvent.received_at),
+            ):
+                result = session.execute(delete(model).where(column < cutoff))
+                deleted[model.__tablename__] = result.rowcount or 0
+        return deleted
 
     def feedback(self, faq_id: str | None = None) -> list[Feedback]:
         with self.session() as session:

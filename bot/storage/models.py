@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -68,3 +68,92 @@ class LineEvent(Base):
     received_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class ConversationMessage(Base):
+    """One resident message and what the assistant did with it, for the monthly report.
+
+    ``outcome`` is one of :data:`OUTCOMES`; ``faq_id`` and ``score`` are set for answers,
+    ``helpful`` once the resident has said whether the answer helped.
+    """
+
+    __tablename__ = "conversation_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    lang: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    session_hash: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(32), index=True)
+    faq_id: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
+    score: Mapped[float | None] = mapped_column(Float, default=None)
+    helpful: Mapped[bool | None] = mapped_column(Boolean, default=None)
+
+
+# What became of a resident message: answered from the FAQ, "did you mean" suggestions,
+# declined, small talk, the contact desk given, or not processed because Rasa was down.
+OUTCOMES = ("answered", "suggestions", "unanswered", "small_talk", "contact", "error", "other")
+
+
+# -- Staff pages (/admin): accounts, sessions, audit trail, review decisions -------------------
+
+
+class StaffAccount(Base):
+    """A city employee who may sign in to /admin. ``role`` is "editor" or "viewer"."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffSession(Base):
+    """A signed-in browser. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuditRecord(Base):
+    """Who changed what: one row per change, with the state before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(160), index=True)
+    before: Mapped[dict | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict | None] = mapped_column(JSON, default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReviewDecision(Base):
+    """What staff did with a question in the review queue; decided questions leave it.
+
+    ``source`` is "unanswered" (unanswered_questions) or "not_helpful" (conversation_log).
+    """
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (UniqueConstraint("source", "item_id", name="uq_review_decisions_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -30,6 +30,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.faq.directory import FaqDirectory
+from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
 from bot.gateway.line.api import LineApi, LineApiError
 from bot.gateway.line.messages import (
     MAX_MESSAGES_PER_REQUEST,
@@ -152,16 +153,34 @@ class LineChannel:
         if text.casefold() in LANGUAGE_REQUESTS:  # e.g. from the rich menu's language tile
             picker = text_message(say("choose_language", chosen or "ja"), language_items())
             await self._reply_or_push(event, user_id, [picker])
+            await log_turn(
+                self.store,
+                text=text,
+                channel="line",
+                lang=chosen or "ja",
+                session_hash=user_hash,
+                outcome=Outcome("other"),
+            )
             return
         loading = asyncio.create_task(self._show_loading(user_id))
         metadata = {"channel": "line", **({"lang": chosen} if chosen else {})}
         try:
             chats = await self.rasa.send(user_hash, text, metadata)
+            outcome = outcome_of(chats)
         except RasaUnavailable as exc:
             logger.warning("Rasa unavailable for a LINE message (%s): %s", exc, redact(text))
             chats = [ChatMessage(text=say("unavailable", chosen or detect_language(text)))]
+            outcome = Outcome("error")
         await loading
         lang = next((c.lang for c in chats if c.lang), None) or chosen or detect_language(text)
+        await log_turn(
+            self.store,
+            text=text,
+            channel="line",
+            lang=lang,
+            session_hash=user_hash,
+            outcome=outcome,
+        )
         delivered = await self._reply_or_push(event, user_id, build_reply(chats, lang))
         if not delivered:
             logger.error("LINE answer not delivered; the question was: %s", redact(text))

@@ -1,0 +1,194 @@
+"""Changes to the FAQ corpus made from the staff pages.
+
+Every change is checked the way `madoguchi faq validate` checks the files: the would-be
+corpus is written to a scratch directory and loaded. Only a corpus without problems is
+written back, one atomically replaced file per changed category, keeping each file's
+leading comment. The action server's engine notices the new files within seconds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.faq.corpus import LANGUAGES, Corpus, Entry
+from bot.faq.profile import Profile
+from bot.faq.writer import atomic_write, dump_entries, entry_to_dict
+
+CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+MAX_QUESTION_CHARS = 500
+
+
+class EditError(ValueError):
+    """A change was rejected; nothing was written. ``errors`` are shown to staff."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def entry_snapshot(entry: Entry) -> dict[str, Any]:
+    """The entry as plain JSON-able data, for the audit trail."""
+    data = entry_to_dict(entry)
+    data["reviewed"] = entry.reviewed.isoformat()
+    return data
+
+
+def entry_version(entry: Entry) -> str:
+    """Changes whenever the entry changes; forms carry it to catch concurrent edits."""
+    return hashlib.sha256(dump_entries([entry]).encode()).hexdigest()[:16]
+
+
+class CorpusEditor:
+    def __init__(self, corpus_dir: Path, profile_path: Path, lock_path: Path) -> None:
+        self.corpus_dir = corpus_dir
+        self.profile_path = profile_path
+        self.lock_path = lock_path
+
+    def load(self) -> Corpus:
+        return Corpus.load(self.corpus_dir, Profile.load(self.profile_path))
+
+    @contextmanager
+    def _locked(self) -> Iterator[Corpus]:
+        """The current corpus, with other writers (other gateway workers) kept out."""
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                corpus = self.load()
+                if corpus.problems:
+                    raise EditError(
+                        ["the corpus files have problems of their own; fix them first:"]
+                        + [str(p) for p in corpus.problems[:20]]
+                    )
+                yield corpus
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- the changes -----------------------------------------------------------------------
+
+    def save_entry(
+        self, entry: Entry, *, original_id: str | None, expected_version: str | None
+    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """Add (``original_id`` None) or replace an entry. Returns (before, after)."""
+        with self._locked() as corpus:
+            entries = dict(corpus.entries)
+            before = None
+            if original_id is None:
+                if entry.id in entries:
+                    raise EditError([f"an entry with id '{entry.id}' already exists"])
+            else:
+                current = entries.get(original_id)
+                if current is None:
+                    raise EditError([f"entry '{original_id}' no longer exists"])
+                self._check_version(current, expected_version)
+                if entry.id != original_id:
+                    raise EditError(["an entry's id cannot be changed"])
+                before = entry_snapshot(current)
+                if before == entry_snapshot(entry):
+                    return before, before  # nothing changed: leave the file as it is
+            entries[entry.id] = entry
+            self._write(corpus, entries, {entry.category} | self._category_of(corpus, original_id))
+            return before, entry_snapshot(entry)
+
+    def add_paraphrase(
+        self, entry_id: str, lang: str, text: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Add ``text`` as a question of ``entry_id`` in ``lang``. Returns (before, after)."""
+        text = " ".join(text.split())
+        if lang not in LANGUAGES:
+            raise EditError([f"language must be one of {', '.join(LANGUAGES)}"])
+        if not text:
+            raise EditError(["the question is empty"])
+        if len(text) > MAX_QUESTION_CHARS:
+            raise EditError([f"the question is longer than {MAX_QUESTION_CHARS} characters"])
+        with self._locked() as corpus:
+            current = corpus.entries.get(entry_id)
+            if current is None:
+                raise EditError([f"entry '{entry_id}' does not exist"])
+            questions = dict(current.questions)
+            existing = questions.get(lang, ())
+            if text in existing:
+                raise EditError([f"'{text}' is already a question of {entry_id} ({lang})"])
+            questions[lang] = (*existing, text)
+            changed = replace(current, questions=questions)
+            entries = {**corpus.entries, entry_id: changed}
+            self._write(corpus, entries, {current.category})
+            return entry_snapshot(current), entry_snapshot(changed)
+
+    def retire(self, entry_id: str, expected_version: str | None) -> dict[str, Any]:
+        """Take an entry out of the corpus; the audit trail keeps its last state."""
+        with self._locked() as corpus:
+            current = corpus.entries.get(entry_id)
+            if current is None:
+                raise EditError([f"entry '{entry_id}' does not exist"])
+            self._check_version(current, expected_version)
+            entries = {k: v for k, v in corpus.entries.items() if k != entry_id}
+            self._write(corpus, entries, {current.category})
+            return entry_snapshot(current)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_version(current: Entry, expected: str | None) -> None:
+        if expected is not None and expected != entry_version(current):
+            raise EditError(
+                [
+                    f"entry '{current.id}' was changed by someone else after you opened it; "
+                    "reload the page and make your change again"
+                ]
+            )
+
+    @staticmethod
+    def _category_of(corpus: Corpus, entry_id: str | None) -> set[str]:
+        entry = corpus.entries.get(entry_id or "")
+        return {entry.category} if entry else set()
+
+    def _write(self, corpus: Corpus, entries: dict[str, Entry], categories: set[str]) -> None:
+        by_category: dict[str, list[Entry]] = {}
+        for entry in entries.values():
+            by_category.setdefault(entry.category, []).append(entry)
+        bad = [c for c in by_category if not CATEGORY.match(c or "")]
+        if bad:
+            raise EditError(
+                [f"category '{c}' must be a simple file name (a-z, 0-9, -, _)" for c in bad]
+            )
+        self._validate(by_category, corpus.profile)
+        for category in sorted(categories):
+            path = self.corpus_dir / f"{category}.yml"
+            items = by_category.get(category)
+            if items:
+                atomic_write(path, _leading_comment(path) + dump_entries(items))
+            else:
+                path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _validate(by_category: dict[str, list[Entry]], profile: Profile) -> None:
+        with tempfile.TemporaryDirectory() as scratch:
+            directory = Path(scratch)
+            for category, items in by_category.items():
+                (directory / f"{category}.yml").write_text(dump_entries(items), encoding="utf-8")
+            problems = Corpus.load(directory, profile).problems
+        if problems:
+            raise EditError([f"{p.entry}: {p.message}" if p.entry else p.message for p in problems])
+
+
+def _leading_comment(path: Path) -> str:
+    """The comment block at the top of a corpus file, kept when the file is rewritten."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except (FileNotFoundError, UnicodeDecodeError):
+        return ""
+    header = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    return "".join(header)

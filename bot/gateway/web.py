@@ -1,0 +1,233 @@
+"""The website widget's side of the gateway: feedback, the contact card, the demo page, and
+the cross-origin rules that let a city's own pages embed the widget.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.faq.directory import FaqDirectory
+from bot.faq.profile import PLACEHOLDER, Profile, pick
+from bot.gateway.office_hours import OfficeHours
+from bot.messages import say
+from bot.privacy.hashing import hash_id
+from bot.settings import Settings
+from bot.storage.db import Store
+from bot.text.language import SUPPORTED
+
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_FEEDBACK_BYTES = 4 * 1024
+MAX_SESSION_ID_CHARS = 128
+MAX_FAQ_ID_CHARS = 128
+# Files a city's page loads from the gateway with a plain <script>/<link> tag.
+WIDGET_ASSETS = ("/static/widget.js", "/static/widget.css")
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    """The request body as a JSON object, never reading more than ``max_bytes``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise BadRequest(f"request body is larger than {max_bytes} bytes", 413)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise BadRequest(f"request body is larger than {max_bytes} bytes", 413)
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadRequest("request body is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object")
+    return data
+
+
+def _lang(value: Any, default: str | None = "ja") -> str:
+    if value is None and default is not None:
+        return default
+    if value not in SUPPORTED:
+        raise BadRequest(f"'lang' must be one of {', '.join(SUPPORTED)}")
+    return str(value)
+
+
+def widget_router(settings: Settings, salt: str) -> APIRouter:
+    router = APIRouter()
+    directory = FaqDirectory(settings.corpus_dir, settings.profile_path)
+
+    def store(request: Request) -> Store:
+        # The app opens the store when it starts (that also upgrades the schema).
+        return request.app.state.store
+
+    def known_faq_id(value: Any) -> str:
+        if not isinstance(value, str) or not value or len(value) > MAX_FAQ_ID_CHARS:
+            raise BadRequest("'faq_id' is required and must be a FAQ entry id")
+        if value not in directory.corpus().entries:
+            raise BadRequest(f"'faq_id' {value!r} is not an entry of the FAQ", 404)
+        return value
+
+    @router.post("/api/feedback")
+    async def feedback(request: Request) -> JSONResponse:
+        """役に立ちましたか？ from the widget, stored like LINE's (the session id hashed)."""
+        try:
+            data = await read_json_object(request, MAX_FEEDBACK_BYTES)
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or not session_id.strip():
+                raise BadRequest("'session_id' is required and must be a non-empty string")
+            if len(session_id) > MAX_SESSION_ID_CHARS:
+                raise BadRequest(f"'session_id' must be at most {MAX_SESSION_ID_CHARS} characters")
+            helpful = data.get("helpful")
+            if not isinstance(helpful, bool):
+                raise BadRequest("'helpful' is required and must be true or false")
+            lang = _lang(data.get("lang"))
+            faq_id = await run_in_threadpool(known_faq_id, data.get("faq_id"))
+        except BadRequest as exc:
+            return _error(str(exc), exc.status)
+        await run_in_threadpool(
+            store(request).record_feedback,
+            channel="web",
+            lang=lang,
+            session_hash=hash_id(session_id, salt),
+            faq_id=faq_id,
+            helpful=helpful,
+        )
+        body: dict[str, Any] = {"status": "recorded"}
+        if not helpful:
+            contact = await run_in_threadpool(directory.contact_for, faq_id, lang)
+            body["message"] = say("not_helpful", lang, contact=contact)
+        return JSONResponse(body)
+
+    @router.get("/api/contact")
+    async def contact(request: Request) -> JSONResponse:
+        """Who to call (for an answer's department, or the general desk) and whether the
+        office is open now."""
+        params = request.query_params
+        try:
+            lang = _lang(params.get("lang"))
+            faq_id = params.get("faq_id")
+            if faq_id is not None:
+                faq_id = await run_in_threadpool(known_faq_id, faq_id)
+        except BadRequest as exc:
+            return _error(str(exc), exc.status)
+        corpus = await run_in_threadpool(directory.corpus)
+        profile = corpus.profile
+        department = corpus.entries[faq_id].department if faq_id else None
+        dept = profile.departments.get(department or "") or profile.departments.get("soumu")
+        return JSONResponse(
+            {
+                "lang": lang,
+                "text": profile.contact(department, lang),
+                "phone": dept.phone if dept else str(profile.data.get("main_phone", "")),
+                "hours": pick(profile.data["office_hours"], lang),
+                "open_now": open_now(profile),
+            }
+        )
+
+    @router.get("/", response_class=HTMLResponse)
+    async def demo_page() -> HTMLResponse:
+        """A sample city page with the widget embedded by one script tag."""
+        profile = (await run_in_threadpool(directory.corpus)).profile
+        page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+        return HTMLResponse(fill_page(page, profile))
+
+    return router
+
+
+def open_now(profile: Profile, moment: datetime | None = None) -> bool | None:
+    """True or False from the profile's ``hours``; None when the profile does not say."""
+    hours = profile.data.get("hours")
+    if not isinstance(hours, dict):
+        return None
+    return OfficeHours.from_profile(hours).is_open(moment or datetime.now().astimezone())
+
+
+def fill_page(page: str, profile: Profile, lang: str = "ja") -> str:
+    """Fill the page's ``{city.name}``-style placeholders from the profile, HTML-escaped."""
+
+    def fill(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]
+        value = profile.lookup(match.group(1), lang)
+        return match.group(0) if value is None else html.escape(value)
+
+    return PLACEHOLDER.sub(fill, page)
+
+
+def allowed_origins_from_env() -> list[str]:
+    """The city sites allowed to call the API from their pages (MADOGUCHI_ALLOWED_ORIGINS)."""
+    origins = []
+    for item in os.environ.get("MADOGUCHI_ALLOWED_ORIGINS", "").split(","):
+        origin = item.strip().rstrip("/")
+        if not origin:
+            continue
+        if not ORIGIN.match(origin):
+            raise ValueError(
+                f"MADOGUCHI_ALLOWED_ORIGINS: {origin!r} is not an origin like https://www.city.example"
+            )
+        origins.append(origin)
+    return origins
+
+
+class WidgetAssetsMiddleware:
+    """The widget's script and stylesheet may be loaded by any page (they are public files),
+    also with ``crossorigin`` or from a page that sets Cross-Origin-Embedder-Policy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") not in WIDGET_ASSETS:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != b"access-control-allow-origin"
+                ]
+                headers += [
+                    (b"access-control-allow-origin", b"*"),
+                    (b"cross-origin-resource-policy", b"cross-origin"),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def add_cross_origin_rules(app: FastAPI, origins: list[str]) -> None:
+    """Only the configured city origins may call the API from the browser."""
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        max_age=600,
+    )
+    app.add_middleware(WidgetAssetsMiddleware)  # outermost: overrides CORS for the assets

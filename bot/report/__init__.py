@@ -1,0 +1,1 @@
+"""Monthly reports on how residents use the assistant, for city staff."""

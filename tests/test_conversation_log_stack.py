@@ -1,0 +1,144 @@
+"""The conversation log on the real stack (gateway, Rasa, action server) and the real
+PostgreSQL server: each message's row carries the outcome Rasa's actions reported."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.storage.db import Store
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.fake_line import FakeLine, sign, text_event, webhook_body
+from tests.stack import Stack
+
+pytestmark = pytest.mark.rasa
+
+LINE_SECRET = "test-channel-secret"
+
+
+@pytest.fixture(scope="module")
+def line() -> Iterator[FakeLine]:
+    fake = FakeLine().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, line: FakeLine) -> Iterator[Stack]:
+    name = f"madoguchi_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    workdir = tmp_path_factory.mktemp("stack")
+    stack = Stack(workdir=workdir, database_url=f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
+    stack.configure()
+    stack.env.update(
+        {
+            "LINE_CHANNEL_SECRET": LINE_SECRET,
+            "LINE_CHANNEL_ACCESS_TOKEN": "test-token",
+            "LINE_API_BASE_URL": line.url,
+        }
+    )
+    stack.train()
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        from bot.storage.db import get_engine
+
+        get_engine.cache_clear()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_every_message_is_logged_with_its_outcome(stack: Stack) -> None:
+    session = uuid.uuid4().hex
+    answer = stack.chat("マイナンバーカードを失くしました", session_id=session)
+    assert answer["messages"][0]["faq_id"] == "mynumber-card-lost"
+    assert "score" not in answer["messages"][0]
+    stack.chat("こんにちは", session_id=session)
+    stack.chat("私は山田太郎です。今日の夕飯のおすすめは？ 090-1234-5678", session_id=session)
+    feedback = httpx.post(
+        f"{stack.gateway_url}/api/feedback",
+        json={"session_id": session, "faq_id": "mynumber-card-lost", "helpful": True},
+        timeout=30,
+    )
+    assert feedback.status_code == 200, feedback.text
+
+    rows = Store(stack.database_url).messages()
+    assert len(rows) == 3
+    assert len({r.session_hash for r in rows}) == 1 and session not in rows[0].session_hash
+    answered, greeting, declined = rows
+    assert (answered.outcome, answered.faq_id, answered.channel) == (
+        "answered",
+        "mynumber-card-lost",
+        "web",
+    )
+    assert answered.score is not None and 0 < answered.score <= 1
+    assert answered.helpful is True
+    assert greeting.outcome == "small_talk"
+    assert declined.outcome in ("unanswered", "suggestions")
+    assert "山田太郎" not in declined.text and "090-1234-5678" not in declined.text
+    assert "[氏名]" in declined.text and "[電話番号]" in declined.text
+
+
+def _post_line(stack: Stack, body: bytes) -> None:
+    headers = {"Content-Type": "application/json", "X-Line-Signature": sign(body, LINE_SECRET)}
+    response = httpx.post(
+        f"{stack.gateway_url}/webhooks/line", content=body, headers=headers, timeout=30
+    )
+    assert response.status_code == 200
+
+
+def _line_rows(stack: Stack, count: int, timeout: float = 60) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = [r for r in Store(stack.database_url).messages() if r.channel == "line"]
+        if len(rows) >= count:
+            return rows
+        time.sleep(0.3)
+    raise AssertionError(f"expected {count} LINE rows, got {len(rows)}")
+
+
+def test_line_messages_and_feedback_are_logged(stack: Stack, line: FakeLine) -> None:
+    uid = "U" + uuid.uuid4().hex
+    _post_line(stack, webhook_body(text_event("マイナンバーカードを失くしました", user=uid)))
+    items = line.wait_for("/v2/bot/message/reply")[0].body["messages"][-1]["quickReply"]["items"]
+    _post_line(stack, webhook_body(text_event("言語を選ぶ", user=uid)))
+    _post_line(
+        stack, webhook_body(text_event("メールは taro@example.com、〒123-4567 中央1-2-3", user=uid))
+    )
+    rows = _line_rows(stack, 3)
+    answered = next(r for r in rows if r.outcome == "answered")
+    assert answered.faq_id == "mynumber-card-lost" and answered.score
+    assert uid not in answered.session_hash
+    assert any(r.outcome == "other" and r.text == "言語を選ぶ" for r in rows)
+    personal = next(r for r in rows if "[メール]" in r.text)
+    assert "taro" not in personal.text and "123-4567" not in personal.text
+
+    no = items[1]["action"]["data"]
+    postback = {
+        "type": "postback",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": uid},
+        "webhookEventId": uuid.uuid4().hex,
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": uuid.uuid4().hex,
+        "postback": {"data": no},
+    }
+    _post_line(stack, webhook_body(postback))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        row = next(r for r in Store(stack.database_url).messages() if r.id == answered.id)
+        if row.helpful is not None:
+            break
+        time.sleep(0.3)
+    assert row.helpful is False
