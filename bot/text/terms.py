@@ -26,7 +26,15 @@ _VIETNAMESE = (
     "tôi của là có không thì được và cho làm thế nào gì ở đâu muốn cần bị em anh chị ạ ơi "
     "mình những các một này đó khi nếu với phải sao vậy hả nhé giúp xin hỏi bạn"
 )
-_JAPANESE = "為る 有る 居る 成る 出来る 下さる 教える 良い 事 物 此れ 其れ 何 如何 私 方法 ください"
+_JAPANESE = (
+    "為る 有る 居る 成る 出来る 下さる 教える 良い 事 物 此れ 其れ 何 如何 私 方法 ください "
+    "御 さん"  # the honorific prefix of お手続き/ご相談, and the suffix of ヘルパーさん
+)
+# Verbs that after て/で only add a nuance to the verb before them: してもらえますか,
+# 教えてくれる, 持ってきた, 出しておく. Elsewhere (取りに行く, 日本に来る) they keep their meaning.
+_AUXILIARY_VERBS = frozenset(
+    "貰う 貰える 呉れる 頂く 頂ける 下さる 来る 行く 見る 置く 居る 有る 仕舞う 上げる 遣る".split()
+)
 _ENGLISH_EXTRA = "please tell want need get know like would could"
 BIGRAM = "#"
 
@@ -44,7 +52,11 @@ def retrieval_terms(text: str, compounds: CompoundTable | None = None) -> list[s
     chinese = bool(_HAN.search(text)) and not _KANA.search(text)
     simplified = chinese and detect_language(text) == "zh"
     plain = analyze(text)
-    terms = [m.lemma for m in plain if _is_word(m, simplified)]
+    terms = [
+        m.lemma
+        for i, m in enumerate(plain)
+        if _is_word(m, simplified) and not (i and _is_auxiliary(plain[i - 1], m))
+    ]
     if compounds:
         joined = compounds.join(plain)
         terms += [m.lemma for m in joined if m not in plain]
@@ -60,6 +72,10 @@ def _is_word(m: Morpheme, chinese: bool) -> bool:
     if _HANGUL.search(m.text) or (chinese and _HAN.search(m.text)):
         return False  # represented by bigrams
     return m.pos not in STOP_POS
+
+
+def _is_auxiliary(previous: Morpheme, m: Morpheme) -> bool:
+    return m.lemma in _AUXILIARY_VERBS and previous.pos == "助詞" and previous.text in ("て", "で")
 
 
 def _bigrams(run: str) -> list[str]:
