@@ -36,6 +36,7 @@ bench: setup
 	$(APP_VENV)/bin/madoguchi embeddings
 	$(APP_VENV)/bin/python bench/engine_speed.py
 	$(APP_VENV)/bin/python bench/chat_latency.py
+	$(APP_VENV)/bin/python bench/line_latency.py
 
 # The app environment: gateway, action server (rasa-sdk), FAQ engine, tools and tests.
 # torch comes from the CPU wheel pinned in pyproject.toml.

@@ -180,8 +180,10 @@ def test_madoguchi_run_starts_everything_and_ctrl_c_stops_it(stack: Stack) -> No
         assert reply["messages"][0]["faq_id"] == "mynumber-card-pin-forgot"
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        process.wait(timeout=60)
-    assert process.returncode == 0
+        # Keep reading: the services write to the same pipe and would block on a full one.
+        rest, _ = process.communicate(timeout=60)
+        output.append(rest or "")
+    assert process.returncode == 0, "".join(output)[-3000:]
     # Every service lets go of its port (worker processes may take a moment longer).
     for port in ("MADOGUCHI_RASA_PORT", "MADOGUCHI_ACTIONS_PORT", "MADOGUCHI_GATEWAY_PORT"):
         assert port_closes(int(env[port])), port
