@@ -232,15 +232,22 @@ def wait_until_ready(
 
 def run_all(settings: Settings) -> int:
     """Train if needed, start the three services, and stop them all on Ctrl-C."""
-    code = train_if_needed(settings) or train_embeddings_if_needed(settings)
-    if code != 0:
-        return code
-    processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
 
+    # Installed explicitly: a process started in the background by a shell without job
+    # control inherits SIGINT as ignored, and Ctrl-C (or kill -INT) must still stop it.
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    try:
+        code = train_if_needed(settings) or train_embeddings_if_needed(settings)
+    except KeyboardInterrupt:
+        print("\nStopped before the assistant started.", flush=True)
+        return 130
+    if code != 0:
+        return code
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name in ("actions", "rasa", "gateway"):
             # Each service in its own process group: Ctrl-C reaches only this process,
