@@ -47,6 +47,14 @@ class FakeLine:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def gateway_env(self, secret: str) -> dict[str, str]:
+        """What a gateway needs to send its LINE traffic here."""
+        return {
+            "LINE_CHANNEL_SECRET": secret,
+            "LINE_CHANNEL_ACCESS_TOKEN": "test-token",
+            "LINE_API_BASE_URL": self.url,
+        }
+
     def fail(self, path: str, *statuses: int) -> None:
         self.failures.setdefault(path, deque()).extend(statuses)
 

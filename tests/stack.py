@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -146,3 +148,19 @@ class Stack:
         response = httpx.post(f"{self.gateway_url}/api/chat", json=body, timeout=60)
         assert response.status_code == 200, response.text
         return response.json()
+
+
+@contextmanager
+def running_stack(workdir: Path, database_url: str | None = None, **env: str) -> Iterator[Stack]:
+    """A trained and started stack with ``env`` added to its environment; stopped on exit."""
+    stack = Stack(
+        workdir=workdir, database_url=database_url or f"sqlite:///{workdir / 'madoguchi.db'}"
+    )
+    stack.configure()
+    stack.env.update(env)
+    stack.train()
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()

@@ -25,7 +25,7 @@ from bot.admin.routes import PREFIX, PUBLIC_PATHS
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.db import Store
 from bot.storage.models import UnansweredQuestion
-from tests.stack import Stack
+from tests.stack import Stack, running_stack
 from tests.test_admin import PASSWORD, admin_routes, concrete
 
 pytestmark = pytest.mark.rasa
@@ -56,21 +56,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     repository_faq = corpus_digest(PROJECT_ROOT / "faq")
     workdir = tmp_path_factory.mktemp("admin-stack")
     shutil.copytree(PROJECT_ROOT / "faq", workdir / "faq")
-    stack = Stack(workdir=workdir, database_url=f"sqlite:///{workdir / 'madoguchi.db'}")
-    stack.configure()
-    stack.env["MADOGUCHI_FAQ_DIR"] = str(workdir / "faq")
-    stack.train()
-    stack.start()
-    for username, role in (("editor1", "editor"), ("viewer1", "viewer")):
-        result = stack.madoguchi(
-            "staff", "add", username, "--role", role, "--password-stdin",
-            input=PASSWORD + "\n", timeout=120,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-    try:
+    with running_stack(workdir, MADOGUCHI_FAQ_DIR=str(workdir / "faq")) as stack:
+        for username, role in (("editor1", "editor"), ("viewer1", "viewer")):
+            result = stack.madoguchi(
+                "staff", "add", username, "--role", role, "--password-stdin",
+                input=PASSWORD + "\n", timeout=120,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
         yield stack
-    finally:
-        stack.stop()
     assert corpus_digest(PROJECT_ROOT / "faq") == repository_faq, "the repository's faq/ changed"
 
 

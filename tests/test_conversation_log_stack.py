@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from bot.storage.db import Store
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.fake_line import FakeLine, sign, text_event, webhook_body
-from tests.stack import Stack
+from tests.stack import Stack, running_stack
 
 pytestmark = pytest.mark.rasa
 
@@ -34,22 +34,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, line: FakeLine) -> Iterator[
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     workdir = tmp_path_factory.mktemp("stack")
-    stack = Stack(workdir=workdir, database_url=f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
-    stack.configure()
-    stack.env.update(
-        {
-            "LINE_CHANNEL_SECRET": LINE_SECRET,
-            "LINE_CHANNEL_ACCESS_TOKEN": "test-token",
-            "LINE_API_BASE_URL": line.url,
-        }
-    )
-    stack.train()
-    stack.start()
     try:
-        yield stack
+        with running_stack(workdir, database_url, **line.gateway_env(LINE_SECRET)) as stack:
+            yield stack
     finally:
-        stack.stop()
         from bot.storage.db import get_engine
 
         get_engine.cache_clear()

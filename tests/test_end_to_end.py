@@ -21,22 +21,15 @@ from sqlalchemy import select
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import Store
 from bot.storage.models import UnansweredQuestion
-from tests.stack import Stack, free_port
+from tests.stack import Stack, free_port, running_stack
 
 pytestmark = pytest.mark.rasa
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("stack")
-    stack = Stack(workdir=workdir, database_url=f"sqlite:///{workdir / 'madoguchi.db'}")
-    stack.configure()
-    stack.train()
-    stack.start()
-    try:
+    with running_stack(tmp_path_factory.mktemp("stack")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def unanswered(stack: Stack) -> list[UnansweredQuestion]:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.storage.db import Store
 from tests.fake_line import FakeLine, sign, text_event, webhook_body
-from tests.stack import Stack
+from tests.stack import Stack, running_stack
 
 pytestmark = pytest.mark.rasa
 
@@ -32,22 +32,8 @@ def line() -> Iterator[FakeLine]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, line: FakeLine) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("line-stack")
-    stack = Stack(workdir=workdir, database_url=f"sqlite:///{workdir / 'madoguchi.db'}")
-    stack.configure()
-    stack.env.update(
-        {
-            "LINE_CHANNEL_SECRET": SECRET,
-            "LINE_CHANNEL_ACCESS_TOKEN": "test-token",
-            "LINE_API_BASE_URL": line.url,
-        }
-    )
-    stack.train()
-    stack.start()
-    try:
+    with running_stack(tmp_path_factory.mktemp("line-stack"), **line.gateway_env(SECRET)) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(autouse=True)

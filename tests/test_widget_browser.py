@@ -25,7 +25,7 @@ from bot.faq.profile import Profile
 from bot.gateway.web import open_now
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import Store
-from tests.stack import Stack, free_port
+from tests.stack import Stack, free_port, running_stack
 
 pytestmark = pytest.mark.rasa
 
@@ -42,15 +42,8 @@ OTHER_ORIGIN = f"http://localhost:{CITY_PORT}"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("widget-stack")
-    stack = Stack(workdir=workdir, database_url=f"sqlite:///{workdir / 'madoguchi.db'}")
-    stack.configure()
-    stack.env["MADOGUCHI_ALLOWED_ORIGINS"] = CITY_ORIGIN
-    stack.train()
-    stack.start()
-    try:
+    with running_stack(workdir, MADOGUCHI_ALLOWED_ORIGINS=CITY_ORIGIN) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from contextlib import asynccontextmanager
@@ -23,6 +22,13 @@ from fastapi.staticfiles import StaticFiles
 from bot.admin.routes import create_admin_router
 from bot.faq.directory import FaqDirectory
 from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
+from bot.gateway.json_body import (
+    BadRequest,
+    json_error,
+    lang_of,
+    read_json_object,
+    session_id_of,
+)
 from bot.gateway.line.api import LineApi
 from bot.gateway.line.channel import LineChannel, LineSettings
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
@@ -32,55 +38,24 @@ from bot.privacy.hashing import hash_id, load_salt
 from bot.settings import Settings
 from bot.storage.db import Store
 from bot.storage.retention import purge_daily
-from bot.text.language import SUPPORTED, detect_language
+from bot.text.language import detect_language
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 5000
 MAX_BODY_BYTES = 64 * 1024
-MAX_SESSION_ID_CHARS = 128
 STATIC_DIR = Path(__file__).parent / "static"
-
-
-class BadRequest(ValueError):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
 
 
 async def _read_chat_request(request: Request) -> tuple[str, str, str | None]:
     """Validate a /api/chat body; raise BadRequest with a message a developer can act on."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", 413)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", 413)
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise BadRequest("request body is not UTF-8 text") from exc
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"request body is not valid JSON: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise BadRequest("request body must be a JSON object")
-    session_id, text, lang = data.get("session_id"), data.get("text"), data.get("lang")
-    if not isinstance(session_id, str) or not session_id.strip():
-        raise BadRequest("'session_id' is required and must be a non-empty string")
-    if len(session_id) > MAX_SESSION_ID_CHARS:
-        raise BadRequest(f"'session_id' must be at most {MAX_SESSION_ID_CHARS} characters")
+    data = await read_json_object(request, MAX_BODY_BYTES)
+    session_id, text = session_id_of(data), data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadRequest("'text' is required and must be a non-empty string")
     if len(text) > MAX_TEXT_CHARS:
         raise BadRequest(f"'text' must be at most {MAX_TEXT_CHARS} characters", 413)
-    if lang is not None and lang not in SUPPORTED:
-        raise BadRequest(f"'lang' must be one of {', '.join(SUPPORTED)}")
+    lang = None if data.get("lang") is None else lang_of(data["lang"])
     return session_id, text.strip(), lang
 
 
@@ -139,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             session_id, text, lang = await _read_chat_request(request)
         except BadRequest as exc:
-            return _error(str(exc), exc.status)
+            return json_error(str(exc), exc.status)
         metadata: dict[str, Any] = {"channel": "web"}
         if lang:
             metadata["lang"] = lang
@@ -156,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 session_hash=session_hash,
                 outcome=Outcome("error"),
             )
-            return _error("the assistant is not available right now; please try again", 503)
+            return json_error("the assistant is not available right now; please try again", 503)
         reply_lang = next((m.lang for m in messages if m.lang), None) or lang
         reply_lang = reply_lang or detect_language(text)
         await log_turn(
@@ -177,7 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/webhooks/line")
     async def line_webhook(request: Request) -> JSONResponse:
         if app.state.line is None:
-            return _error(
+            return json_error(
                 "LINE is not configured (set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN)",
                 404,
             )

@@ -5,7 +5,6 @@ the cross-origin rules that let a city's own pages embed the widget.
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 from datetime import datetime
@@ -20,59 +19,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.faq.directory import FaqDirectory
 from bot.faq.profile import PLACEHOLDER, Profile, pick
+from bot.gateway.json_body import (
+    BadRequest,
+    json_error,
+    lang_of,
+    read_json_object,
+    session_id_of,
+)
 from bot.gateway.office_hours import OfficeHours
 from bot.messages import say
 from bot.privacy.hashing import hash_id
 from bot.settings import Settings
 from bot.storage.db import Store
-from bot.text.language import SUPPORTED
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_FEEDBACK_BYTES = 4 * 1024
-MAX_SESSION_ID_CHARS = 128
 MAX_FAQ_ID_CHARS = 128
 # Files a city's page loads from the gateway with a plain <script>/<link> tag.
 WIDGET_ASSETS = ("/static/widget.js", "/static/widget.css")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
-
-
-class BadRequest(ValueError):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
-    """The request body as a JSON object, never reading more than ``max_bytes``."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise BadRequest(f"request body is larger than {max_bytes} bytes", 413)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise BadRequest(f"request body is larger than {max_bytes} bytes", 413)
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise BadRequest("request body is not UTF-8 text") from exc
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"request body is not valid JSON: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise BadRequest("request body must be a JSON object")
-    return data
-
-
-def _lang(value: Any, default: str | None = "ja") -> str:
-    if value is None and default is not None:
-        return default
-    if value not in SUPPORTED:
-        raise BadRequest(f"'lang' must be one of {', '.join(SUPPORTED)}")
-    return str(value)
 
 
 def widget_router(settings: Settings, salt: str) -> APIRouter:
@@ -95,18 +60,14 @@ def widget_router(settings: Settings, salt: str) -> APIRouter:
         """役に立ちましたか？ from the widget, stored like LINE's (the session id hashed)."""
         try:
             data = await read_json_object(request, MAX_FEEDBACK_BYTES)
-            session_id = data.get("session_id")
-            if not isinstance(session_id, str) or not session_id.strip():
-                raise BadRequest("'session_id' is required and must be a non-empty string")
-            if len(session_id) > MAX_SESSION_ID_CHARS:
-                raise BadRequest(f"'session_id' must be at most {MAX_SESSION_ID_CHARS} characters")
+            session_id = session_id_of(data)
             helpful = data.get("helpful")
             if not isinstance(helpful, bool):
                 raise BadRequest("'helpful' is required and must be true or false")
-            lang = _lang(data.get("lang"))
+            lang = lang_of(data.get("lang"))
             faq_id = await run_in_threadpool(known_faq_id, data.get("faq_id"))
         except BadRequest as exc:
-            return _error(str(exc), exc.status)
+            return json_error(str(exc), exc.status)
         await run_in_threadpool(
             store(request).record_feedback,
             channel="web",
@@ -127,12 +88,12 @@ def widget_router(settings: Settings, salt: str) -> APIRouter:
         office is open now."""
         params = request.query_params
         try:
-            lang = _lang(params.get("lang"))
+            lang = lang_of(params.get("lang"))
             faq_id = params.get("faq_id")
             if faq_id is not None:
                 faq_id = await run_in_threadpool(known_faq_id, faq_id)
         except BadRequest as exc:
-            return _error(str(exc), exc.status)
+            return json_error(str(exc), exc.status)
         corpus = await run_in_threadpool(directory.corpus)
         profile = corpus.profile
         department = corpus.entries[faq_id].department if faq_id else None

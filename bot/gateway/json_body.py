@@ -1,0 +1,63 @@
+"""Reading a JSON request body safely: size-limited, UTF-8 only, a JSON object, with
+error messages a developer can act on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from bot.text.language import SUPPORTED
+
+MAX_SESSION_ID_CHARS = 128
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def json_error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    """The request body as a JSON object, never reading more than ``max_bytes``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise BadRequest(f"request body is larger than {max_bytes} bytes", 413)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise BadRequest(f"request body is larger than {max_bytes} bytes", 413)
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadRequest("request body is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object")
+    return data
+
+
+def session_id_of(data: dict[str, Any]) -> str:
+    session_id = data.get("session_id")
+    if not isinstance(session_id, str) or not session_id.strip():
+        raise BadRequest("'session_id' is required and must be a non-empty string")
+    if len(session_id) > MAX_SESSION_ID_CHARS:
+        raise BadRequest(f"'session_id' must be at most {MAX_SESSION_ID_CHARS} characters")
+    return session_id
+
+
+def lang_of(value: Any, default: str = "ja") -> str:
+    """A language code from the body; ``default`` when it is absent."""
+    if value is None:
+        return default
+    if value not in SUPPORTED:
+        raise BadRequest(f"'lang' must be one of {', '.join(SUPPORTED)}")
+    return str(value)
