@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.admin.accounts import StaffError, StaffStore, hash_password, verify_password
+from bot.admin.labels import jst
 from bot.admin.routes import PREFIX, PUBLIC_PATHS
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import Store
@@ -209,7 +210,7 @@ def test_login_rejects_wrong_passwords_and_forged_tokens(client: TestClient) -> 
         data={"username": "editor1", "password": "nope nope nope", "csrf_token": token},
         follow_redirects=False,
     )
-    assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+    assert wrong.status_code == 401 and "ユーザー名またはパスワードが違います。" in wrong.text
     assert "madoguchi_staff" not in wrong.headers.get("set-cookie", "")
     forged = client.post(
         f"{PREFIX}/login",
@@ -266,7 +267,7 @@ def test_edits_write_audit_rows_with_before_and_after(client: TestClient, faq_co
 
     # The same form again, now stale: refused, nothing written.
     stale = client.post(f"{PREFIX}/faq/family-divorce", data=data, follow_redirects=False)
-    assert stale.status_code == 422 and "changed by someone else" in stale.text
+    assert stale.status_code == 422 and "ほかの人が変更しました" in stale.text
 
 
 def _db_url(client: TestClient) -> str:
@@ -292,7 +293,7 @@ def test_invalid_edit_shows_errors_and_writes_nothing(client: TestClient, faq_co
     data["reviewed"] = "yesterday"
     response = client.post(f"{PREFIX}/faq/mynumber-card-lost", data=data)
     assert response.status_code == 422
-    assert "reviewed &#39;yesterday&#39; is not a date" in response.text
+    assert "確認日「yesterday」は日付ではありません" in response.text
     data["reviewed"] = "2026-04-01"
     response = client.post(f"{PREFIX}/faq/mynumber-card-lost", data=data)
     assert response.status_code == 422
@@ -311,13 +312,13 @@ def test_csrf_token_and_editor_role_are_required(client: TestClient, faq_copy: P
     assert client.post(f"{PREFIX}/review/paraphrase", data=forged).status_code == 403
     # A valid token, but a viewer.
     viewer = client.post(f"{PREFIX}/review/paraphrase", data={**form, "csrf_token": csrf})
-    assert viewer.status_code == 403 and "viewers" in viewer.text
+    assert viewer.status_code == 403 and "閲覧者の権限では変更できません" in viewer.text
     retire = client.post(f"{PREFIX}/faq/mynumber-card-lost/retire", data={"csrf_token": csrf})
     assert retire.status_code == 403
     assert (faq_copy / "corpus" / "mynumber.yml").read_bytes() == before
     # Viewers see the pages without the editing buttons.
     page = client.get(f"{PREFIX}/faq/mynumber-card-lost")
-    assert page.status_code == 200 and "Retire this entry" not in page.text
+    assert page.status_code == 200 and "このエントリを廃止する" not in page.text
 
 
 def test_review_queue_groups_paraphrases_and_dismisses(client: TestClient, faq_copy: Path) -> None:
@@ -347,7 +348,10 @@ def test_review_queue_groups_paraphrases_and_dismisses(client: TestClient, faq_c
     missing_reason = client.post(
         f"{PREFIX}/review/dismiss", data={"csrf_token": csrf, "item": queue[0]["items"]}
     )
-    assert missing_reason.status_code == 422 and "give a reason" in missing_reason.text
+    assert (
+        missing_reason.status_code == 422
+        and "対象外にする理由を入力してください" in missing_reason.text
+    )
 
     paraphrase = client.post(
         f"{PREFIX}/review/paraphrase",
@@ -389,7 +393,7 @@ def test_retired_entry_leaves_the_corpus_and_keeps_its_history(
     assert response.status_code == 303
     assert "family-divorce" not in (faq_copy / "corpus" / "family.yml").read_text(encoding="utf-8")
     retired = client.get(f"{PREFIX}/faq/family-divorce")
-    assert retired.status_code == 200 and "retired" in retired.text and "離婚" in retired.text
+    assert retired.status_code == 200 and "（廃止済み）" in retired.text and "離婚" in retired.text
 
 
 def test_monthly_report_page(client: TestClient) -> None:
@@ -422,8 +426,8 @@ def test_not_helpful_answers_join_the_queue(client: TestClient) -> None:
     assert len(queue) == 1 and queue[0]["count"] == 1
     assert queue[0]["items"][0].startswith("not_helpful:")
     page = client.get(f"{PREFIX}/review")
-    assert "not helpful" in page.text and "garbage-sorting" in page.text
-    assert "Add paraphrase" not in page.text  # a viewer gets no editing forms
+    assert "「役に立たなかった」1件" in page.text and "garbage-sorting" in page.text
+    assert "言い換えとして追加</button>" not in page.text  # a viewer gets no editing forms
 
 
 def test_draft_a_new_entry_from_the_queue(client: TestClient, faq_copy: Path) -> None:
@@ -484,3 +488,22 @@ def test_repeated_wrong_passwords_lock_the_sign_in(client: TestClient) -> None:
     assert [attempt("wrong password") for _ in range(5)] == [401] * 5
     # Now even the right password is refused for a while.
     assert attempt(PASSWORD) == 429
+
+
+def test_times_are_shown_in_japan_time(client: TestClient) -> None:
+    assert jst(dt.datetime(2026, 11, 21, 2, 51)) == "2026-11-21 11:51"  # naive means UTC
+    assert jst(dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.timezone.utc)) == "2026-11-21 00:30"
+    with Store(_db_url(client)).session() as session:
+        session.add(
+            AuditRecord(
+                at=dt.datetime(2026, 3, 31, 16, 5, tzinfo=dt.timezone.utc),
+                actor="editor1",
+                action="edit_entry",
+                target="entry:garbage-sorting",
+            )
+        )
+        session.commit()
+    sign_in(client, "viewer1")
+    page = client.get(f"{PREFIX}/audit")
+    assert "<td>2026-04-01 01:05</td>" in page.text and "2026-03-31 16:05" not in page.text
+    assert "エントリを編集" in page.text

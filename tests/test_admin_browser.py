@@ -201,7 +201,7 @@ def test_editor_adds_a_paraphrase_in_the_browser_and_it_is_answered_live(stack: 
             page.goto(f"{stack.gateway_url}{PREFIX}/faq/{entry_id}")
             assert question in page.locator("textarea[name=questions_ja]").input_value()
             history = page.locator(".change").first
-            assert "add_paraphrase" in history.inner_text()
+            assert "言い換えを追加" in history.inner_text()
             assert question in history.locator("td.after").first.inner_text()
             page.screenshot(path=str(OUTPUT / "admin-faq-editor.png"), full_page=True)
         finally:

@@ -65,7 +65,7 @@ class CorpusEditor:
                 corpus = self.load()
                 if corpus.problems:
                     raise EditError(
-                        ["the corpus files have problems of their own; fix them first:"]
+                        ["FAQファイル自体に問題があります。先に次の点を直してください。"]
                         + [str(p) for p in corpus.problems[:20]]
                     )
                 yield corpus
@@ -83,14 +83,14 @@ class CorpusEditor:
             before = None
             if original_id is None:
                 if entry.id in entries:
-                    raise EditError([f"an entry with id '{entry.id}' already exists"])
+                    raise EditError([f"ID「{entry.id}」のエントリはすでにあります。"])
             else:
                 current = entries.get(original_id)
                 if current is None:
-                    raise EditError([f"entry '{original_id}' no longer exists"])
+                    raise EditError([f"エントリ「{original_id}」はもうありません。"])
                 self._check_version(current, expected_version)
                 if entry.id != original_id:
-                    raise EditError(["an entry's id cannot be changed"])
+                    raise EditError(["エントリのIDは変更できません。"])
                 before = entry_snapshot(current)
                 if before == entry_snapshot(entry):
                     return before, before  # nothing changed: leave the file as it is
@@ -104,19 +104,19 @@ class CorpusEditor:
         """Add ``text`` as a question of ``entry_id`` in ``lang``. Returns (before, after)."""
         text = " ".join(text.split())
         if lang not in LANGUAGES:
-            raise EditError([f"language must be one of {', '.join(LANGUAGES)}"])
+            raise EditError([f"言語は {', '.join(LANGUAGES)} のいずれかを選んでください。"])
         if not text:
-            raise EditError(["the question is empty"])
+            raise EditError(["質問が空です。"])
         if len(text) > MAX_QUESTION_CHARS:
-            raise EditError([f"the question is longer than {MAX_QUESTION_CHARS} characters"])
+            raise EditError([f"質問は{MAX_QUESTION_CHARS}文字以内で入力してください。"])
         with self._locked() as corpus:
             current = corpus.entries.get(entry_id)
             if current is None:
-                raise EditError([f"entry '{entry_id}' does not exist"])
+                raise EditError([f"エントリ「{entry_id}」はありません。"])
             questions = dict(current.questions)
             existing = questions.get(lang, ())
             if text in existing:
-                raise EditError([f"'{text}' is already a question of {entry_id} ({lang})"])
+                raise EditError([f"「{text}」は、すでに {entry_id} ({lang}) の質問にあります。"])
             questions[lang] = (*existing, text)
             changed = replace(current, questions=questions)
             entries = {**corpus.entries, entry_id: changed}
@@ -128,7 +128,7 @@ class CorpusEditor:
         with self._locked() as corpus:
             current = corpus.entries.get(entry_id)
             if current is None:
-                raise EditError([f"entry '{entry_id}' does not exist"])
+                raise EditError([f"エントリ「{entry_id}」はありません。"])
             self._check_version(current, expected_version)
             entries = {k: v for k, v in corpus.entries.items() if k != entry_id}
             self._write(corpus, entries, {current.category})
@@ -141,8 +141,8 @@ class CorpusEditor:
         if expected is not None and expected != entry_version(current):
             raise EditError(
                 [
-                    f"entry '{current.id}' was changed by someone else after you opened it; "
-                    "reload the page and make your change again"
+                    f"エントリ「{current.id}」は、ページを開いた後にほかの人が変更しました。"
+                    "ページを再読み込みしてから、もう一度変更してください。"
                 ]
             )
 
@@ -158,7 +158,7 @@ class CorpusEditor:
         bad = [c for c in by_category if not CATEGORY.match(c or "")]
         if bad:
             raise EditError(
-                [f"category '{c}' must be a simple file name (a-z, 0-9, -, _)" for c in bad]
+                [f"カテゴリ「{c}」は半角英小文字・数字・-・_ だけで入力してください。" for c in bad]
             )
         self._validate(by_category, corpus.profile)
         for category in sorted(categories):

@@ -58,14 +58,16 @@ def entry_from_fields(fields: Mapping[str, str]) -> tuple[Entry | None, list[str
     errors: list[str] = []
     for name, value in fields.items():
         if len(value) > MAX_FIELD_CHARS:
-            errors.append(f"{name}: longer than {MAX_FIELD_CHARS} characters")
+            errors.append(f"{name}: {MAX_FIELD_CHARS}文字以内で入力してください。")
         if "\x00" in value:
-            errors.append(f"{name}: contains a NUL character")
+            errors.append(f"{name}: 使用できない文字（NUL）が含まれています。")
     reviewed_text = fields.get("reviewed", "").strip()
     try:
         reviewed = dt.date.fromisoformat(reviewed_text)
     except ValueError:
-        errors.append(f"reviewed '{reviewed_text}' is not a date (YYYY-MM-DD)")
+        errors.append(
+            f"確認日「{reviewed_text}」は日付ではありません。YYYY-MM-DD の形で入力してください。"
+        )
         reviewed = dt.date.today()
     questions: dict[str, tuple[str, ...]] = {}
     answer: dict[str, str] = {}
@@ -83,11 +85,13 @@ def entry_from_fields(fields: Mapping[str, str]) -> tuple[Entry | None, list[str
                 continue
             title, separator, url = line.rpartition(LINK_SEPARATOR)
             if not separator or not title.strip() or not url.strip():
-                errors.append(f"links ({lang}): '{line.strip()}' must be 'title | url'")
+                errors.append(
+                    f"リンク ({lang}): 「{line.strip()}」は「タイトル | URL」の形で書いてください。"
+                )
                 continue
             links.setdefault(url.strip(), {})[lang] = title.strip()
         if text and not listed:
-            errors.append(f"questions.{lang}: an answer in {lang} needs at least one question")
+            errors.append(f"questions.{lang}: 回答があるときは、質問を1つ以上入力してください。")
     if errors:
         return None, errors
     entry = Entry(

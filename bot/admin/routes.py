@@ -29,6 +29,7 @@ from bot.admin.accounts import MAX_PASSWORD_CHARS, SignedIn, StaffStore
 from bot.admin.corpus_edit import CorpusEditor, EditError, entry_snapshot, entry_version
 from bot.admin.forms import entry_fields, entry_from_fields, form_fields
 from bot.admin.history import changes
+from bot.admin.labels import DONE_MESSAGES, action_name, jst, language_name, role_name
 from bot.admin.review import (
     Closest,
     Group,
@@ -51,6 +52,11 @@ PUBLIC_PATHS = frozenset({f"{PREFIX}/login", f"{PREFIX}/static/admin.css"})
 HERE = Path(__file__).parent
 MAX_FORM_BYTES = 512 * 1024
 MAX_REASON_CHARS = 2000
+CSRF_REFUSED = (
+    "フォームの確認用トークンがないか、正しくありません。"
+    "ページを再読み込みしてから、もう一度操作してください。"
+)
+NO_LONGER_QUEUED = "これらの質問は、すでにレビュー待ちの一覧にありません。"
 
 
 class AdminContext:
@@ -89,7 +95,10 @@ def is_api(path: str) -> bool:
 def create_admin_router(settings: Settings) -> APIRouter:
     context = AdminContext(settings)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(LANGUAGES=LANGUAGES, changes=changes)
+    templates.env.globals.update(LANGUAGES=LANGUAGES, changes=changes, DONE=DONE_MESSAGES)
+    templates.env.filters.update(
+        jst=jst, language=language_name, role=role_name, action=action_name
+    )
     templates.env.tests["search"] = lambda value, pattern: (
         re.search(pattern, str(value)) is not None
     )
@@ -103,10 +112,10 @@ def create_admin_router(settings: Settings) -> APIRouter:
         if staff is not None:
             return staff
         if is_api(request.url.path):
-            raise HTTPException(401, "sign in first")
+            raise HTTPException(401, "ログインしてください。")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(
-            302, "sign in first", {"Location": f"{PREFIX}/login?next={quote(target)}"}
+            302, "ログインしてください。", {"Location": f"{PREFIX}/login?next={quote(target)}"}
         )
 
     Staff = Annotated[SignedIn, Depends(signed_in)]
@@ -115,17 +124,17 @@ def create_admin_router(settings: Settings) -> APIRouter:
         """The submitted form, once its CSRF token is checked."""
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-            raise HTTPException(413, "the form is too large")
+            raise HTTPException(413, "送信された内容が大きすぎます。")
         form = await request.form()
         if not staff.csrf_ok(form.get("csrf_token") or request.headers.get("x-csrf-token")):
-            raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
+            raise HTTPException(403, CSRF_REFUSED)
         return {"staff": staff, "form": form}
 
     Posted = Annotated[dict[str, Any], Depends(posted)]
 
     async def edit(submission: Posted) -> dict[str, Any]:
         if not submission["staff"].can_edit:
-            raise HTTPException(403, "viewers cannot change anything")
+            raise HTTPException(403, "閲覧者の権限では変更できません。")
         return submission
 
     Editing = Annotated[dict[str, Any], Depends(edit)]
@@ -169,7 +178,7 @@ def create_admin_router(settings: Settings) -> APIRouter:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         submitted = str(form.get("csrf_token", ""))
         if not expected or not secrets.compare_digest(expected, submitted):
-            raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
+            raise HTTPException(403, CSRF_REFUSED)
         client = request.client.host if request.client else "unknown"
         wait = throttle.retry_after(username, client)
         if wait > 0:
@@ -181,7 +190,7 @@ def create_admin_router(settings: Settings) -> APIRouter:
                 status=429,
                 csrf_token=expected,
                 next=next_url,
-                error=f"Too many failed sign-ins. Try again in {minutes} minutes.",
+                error=f"ログインの失敗が続いたため、一時的にログインできません。{minutes}分後にもう一度お試しください。",
                 username=username[:64],
             )
             response.headers["Retry-After"] = str(int(wait) + 1)
@@ -199,7 +208,7 @@ def create_admin_router(settings: Settings) -> APIRouter:
                 status=401,
                 csrf_token=token,
                 next=next_url,
-                error="Wrong username or password.",
+                error="ユーザー名またはパスワードが違います。",
                 username=username[:64],
             )
             set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
@@ -251,7 +260,7 @@ def create_admin_router(settings: Settings) -> APIRouter:
         entry_id, lang = str(form.get("entry_id", "")), str(form.get("lang", ""))
         text = str(form.get("text", ""))
         if not items:
-            return review_error(request, staff, ["these questions are no longer in the queue"])
+            return review_error(request, staff, [NO_LONGER_QUEUED])
         try:
             before, after = context.editor.add_paraphrase(entry_id, lang, text)
         except EditError as exc:
@@ -275,9 +284,9 @@ def create_admin_router(settings: Settings) -> APIRouter:
         items = items_by_key(context.store, parse_keys(form.getlist("item")))
         reason = " ".join(str(form.get("reason", "")).split())[:MAX_REASON_CHARS]
         if not reason:
-            return review_error(request, staff, ["give a reason for dismissing"])
+            return review_error(request, staff, ["対象外にする理由を入力してください。"])
         if not items:
-            return review_error(request, staff, ["these questions are no longer in the queue"])
+            return review_error(request, staff, [NO_LONGER_QUEUED])
         taken = context.staff.decide(
             [(i.source, i.id) for i in items], "dismissed", staff.username, reason=reason
         )
@@ -287,7 +296,7 @@ def create_admin_router(settings: Settings) -> APIRouter:
             "review",
             None,
             {"items": [i.key for i in items], "texts": sorted({i.text for i in items})[:20]},
-            f"{taken} question(s): {reason}",
+            f"{taken}件: {reason}",
         )
         return RedirectResponse(f"{PREFIX}/review?done=dismiss", status_code=303)
 
@@ -380,7 +389,7 @@ def create_admin_router(settings: Settings) -> APIRouter:
         if entry is None:
             history = context.staff.audit_records(f"entry:{entry_id}")
             if not history:
-                raise HTTPException(404, f"no entry '{entry_id}'")
+                raise HTTPException(404, f"エントリ「{entry_id}」はありません。")
             return page(request, "retired.html", staff, entry_id=entry_id, history=history)
         return entry_page(request, staff, entry, entry_fields(entry))
 
@@ -389,7 +398,7 @@ def create_admin_router(settings: Settings) -> APIRouter:
         staff, form = submission["staff"], submission["form"]
         current = context.editor.load().entries.get(entry_id)
         if current is None:
-            raise HTTPException(404, f"no entry '{entry_id}'")
+            raise HTTPException(404, f"エントリ「{entry_id}」はありません。")
         fields = form_fields(form)
         fields["id"] = entry_id
         version = str(form.get("version", ""))
@@ -411,7 +420,7 @@ def create_admin_router(settings: Settings) -> APIRouter:
         staff, form = submission["staff"], submission["form"]
         current = context.editor.load().entries.get(entry_id)
         if current is None:
-            raise HTTPException(404, f"no entry '{entry_id}'")
+            raise HTTPException(404, f"エントリ「{entry_id}」はありません。")
         try:
             before = context.editor.retire(entry_id, str(form.get("version", "")))
         except EditError as exc:
@@ -437,7 +446,9 @@ def create_admin_router(settings: Settings) -> APIRouter:
         try:
             chosen = Month.parse(month[:16])
         except ValueError as exc:
-            raise HTTPException(400, str(exc)) from None
+            raise HTTPException(
+                400, "月の指定が正しくありません。YYYY-MM の形で指定してください。"
+            ) from exc
         html = month_report_html(
             context.store, chosen, ReportContext.from_settings(context.settings)
         )
