@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.report.figures import Month
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -379,15 +383,23 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace, settings: Settings) -> int:
+def _month(text: str) -> Month | None:
+    """The month given as YYYY-MM, or None after saying what is wrong with it."""
     from bot.report.figures import Month
+
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.report.render import ReportContext, write_report
     from bot.storage.db import Store
 
-    try:
-        month = Month.parse(args.month)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    month = _month(args.month)
+    if month is None:
         return 2
     context = ReportContext.from_settings(settings)
     try:
@@ -402,14 +414,11 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 def _seed_traffic(args: argparse.Namespace, settings: Settings) -> int:
     from bot.faq.corpus import Corpus
-    from bot.report.figures import Month
     from bot.report.seed import seed_traffic
     from bot.storage.db import Store
 
-    try:
-        month = Month.parse(args.month)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    month = _month(args.month)
+    if month is None:
         return 2
     if args.messages < 0:
         print("error: --messages must not be negative", file=sys.stderr)

@@ -4,12 +4,14 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
+from tests.fake_line import FakeLine
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MADOGUCHI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -24,9 +26,9 @@ def faq_copy(tmp_path: Path) -> Path:
     return target
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the machine's real PostgreSQL server, dropped afterwards."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new database on the machine's real PostgreSQL server, dropped afterwards."""
     name = f"madoguchi_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -41,3 +43,18 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the machine's real PostgreSQL server, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def line() -> Iterator[FakeLine]:
+    """The HTTP fake of the LINE Messaging API, for the tests of one module."""
+    fake = FakeLine().start()
+    yield fake
+    fake.stop()

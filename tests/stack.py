@@ -15,6 +15,7 @@ from pathlib import Path
 from unittest import mock
 
 import httpx
+import pytest
 import yaml
 
 from bot.services import terminate, training_fingerprint
@@ -164,3 +165,46 @@ def running_stack(workdir: Path, database_url: str | None = None, **env: str) ->
         yield stack
     finally:
         stack.stop()
+
+
+@contextmanager
+def run_gateway(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[str]:
+    """A real gateway alone, on the database at ``database_url``, whose Rasa URL points at a
+    closed port."""
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MADOGUCHI_HOME": str(PROJECT_ROOT),
+        "MADOGUCHI_GATEWAY_PORT": str(port),
+        "MADOGUCHI_RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "MADOGUCHI_DATABASE_URL": database_url,
+        "MADOGUCHI_HASH_SALT": "test-salt",
+        "MADOGUCHI_RASA_TIMEOUT": "3",
+        "MADOGUCHI_RATE_LIMIT": "off",
+        **extra_env,
+    }
+    log = (tmp_path / "gateway.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "gateway"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.terminate()
+        pytest.fail("the gateway did not start: " + (tmp_path / "gateway.log").read_text())
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()

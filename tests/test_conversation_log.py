@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,12 +17,12 @@ from bot.gateway.conversation_log import outcome_of
 from bot.gateway.rasa_client import to_chat_messages
 from bot.report.figures import TOKYO, Month, OfficeCalendar
 from bot.report.render import ReportContext, write_report
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from bot.storage.db import Store
 from bot.storage.models import ConversationMessage, Feedback, LineEvent, UnansweredQuestion
 from tests.db_backends import database_url, dump_text_cells  # noqa: F401 (fixture)
 from tests.personal_data import personal_data_cases, secret_forms
-from tests.stack import free_port
+from tests.stack import run_gateway
 
 CASES = personal_data_cases()
 
@@ -34,48 +31,6 @@ CASES = personal_data_cases()
 def gateway(database_url: str, tmp_path: Path) -> Iterator[str]:  # noqa: F811
     with run_gateway(database_url, tmp_path) as url:
         yield url
-
-
-@contextmanager
-def run_gateway(url: str, tmp_path: Path, **extra_env: str) -> Iterator[str]:
-    """A real gateway on the database at ``url``, whose Rasa URL points at a closed port."""
-    port = free_port()
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "MADOGUCHI_HOME": str(PROJECT_ROOT),
-        "MADOGUCHI_GATEWAY_PORT": str(port),
-        "MADOGUCHI_RASA_URL": f"http://127.0.0.1:{free_port()}",
-        "MADOGUCHI_DATABASE_URL": url,
-        "MADOGUCHI_HASH_SALT": "test-salt",
-        "MADOGUCHI_RASA_TIMEOUT": "3",
-        "MADOGUCHI_RATE_LIMIT": "off",
-        **extra_env,
-    }
-    log = (tmp_path / "gateway.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "gateway"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.terminate()
-        pytest.fail("the gateway did not start: " + (tmp_path / "gateway.log").read_text())
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
 
 
 def test_at_least_200_personal_data_messages() -> None:

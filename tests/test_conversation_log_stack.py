@@ -9,10 +9,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.storage.db import Store
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import fresh_postgres_database
 from tests.fake_line import FakeLine, sign, text_event, webhook_body
 from tests.stack import Stack, running_stack
 
@@ -22,30 +21,14 @@ LINE_SECRET = "test-channel-secret"
 
 
 @pytest.fixture(scope="module")
-def line() -> Iterator[FakeLine]:
-    fake = FakeLine().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, line: FakeLine) -> Iterator[Stack]:
-    name = f"madoguchi_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    workdir = tmp_path_factory.mktemp("stack")
-    try:
-        with running_stack(workdir, database_url, **line.gateway_env(LINE_SECRET)) as stack:
-            yield stack
-    finally:
-        from bot.storage.db import get_engine
-
-        get_engine.cache_clear()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with (
+        fresh_postgres_database() as database_url,
+        running_stack(
+            tmp_path_factory.mktemp("stack"), database_url, **line.gateway_env(LINE_SECRET)
+        ) as stack,
+    ):
+        yield stack
 
 
 def test_every_message_is_logged_with_its_outcome(stack: Stack) -> None:

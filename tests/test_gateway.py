@@ -2,49 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from bot.settings import PROJECT_ROOT
-from tests.stack import free_port
+from tests.stack import run_gateway
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A gateway whose Rasa URL points at a closed port."""
-    port = free_port()
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "MADOGUCHI_GATEWAY_PORT": str(port),
-        "MADOGUCHI_RASA_URL": f"http://127.0.0.1:{free_port()}",
-        "MADOGUCHI_HASH_SALT": "test-salt",
-        "MADOGUCHI_RASA_TIMEOUT": "3",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "gateway"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    try:
+    workdir = tmp_path_factory.mktemp("gateway")
+    with run_gateway(f"sqlite:///{workdir / 'madoguchi.db'}", workdir) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def post(url: str, content: bytes, content_type: str = "application/json") -> httpx.Response:

@@ -24,13 +24,6 @@ LOADING = "/v2/bot/chat/loading/start"
 
 
 @pytest.fixture(scope="module")
-def line() -> Iterator[FakeLine]:
-    fake = FakeLine().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, line: FakeLine) -> Iterator[Stack]:
     with running_stack(tmp_path_factory.mktemp("line-stack"), **line.gateway_env(SECRET)) as stack:
         yield stack

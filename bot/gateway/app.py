@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     salt = load_salt(settings.hash_salt, settings.root / "var")
 
     line_settings = line_settings_from_env()
+    directory = FaqDirectory(settings.corpus_dir, settings.profile_path)  # shared lookups
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 LineApi(line_settings.access_token, line_settings.api_base_url),
                 app.state.rasa,
                 app.state.store,
-                FaqDirectory(settings.corpus_dir, settings.profile_path),
+                directory,
                 salt,
             )
         yield
@@ -158,7 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await app.state.line.webhook(request)
 
-    app.include_router(widget_router(settings, salt))  # /api/feedback, /api/contact, /
+    app.include_router(widget_router(settings, salt, directory))  # /api/feedback, /api/contact, /
     app.include_router(create_admin_router(settings))  # /admin: staff pages
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     rate = rate_from_env()

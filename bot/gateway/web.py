@@ -40,9 +40,8 @@ WIDGET_ASSETS = ("/static/widget.js", "/static/widget.css")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
-def widget_router(settings: Settings, salt: str) -> APIRouter:
+def widget_router(settings: Settings, salt: str, directory: FaqDirectory) -> APIRouter:
     router = APIRouter()
-    directory = FaqDirectory(settings.corpus_dir, settings.profile_path)
 
     def store(request: Request) -> Store:
         # The app opens the store when it starts (that also upgrades the schema).

@@ -100,15 +100,23 @@ class OfficeCalendar:
 
 
 @dataclass
-class Breakdown:
-    """The figures of one channel or one language."""
+class Counts:
+    """Messages, questions, answers and feedback, and the rates made of them."""
 
-    key: str
     messages: int = 0
     questions: int = 0
     answered: int = 0
     feedback: int = 0
     helpful: int = 0
+
+    def add_message(self, message: ConversationMessage) -> None:
+        self.messages += 1
+        self.questions += message.outcome in QUESTION_OUTCOMES
+        self.answered += message.outcome == "answered"
+
+    def add_feedback(self, item: Feedback) -> None:
+        self.feedback += 1
+        self.helpful += item.helpful
 
     @property
     def answer_rate(self) -> float | None:
@@ -117,6 +125,13 @@ class Breakdown:
     @property
     def helpful_rate(self) -> float | None:
         return _rate(self.helpful, self.feedback)
+
+
+@dataclass
+class Breakdown(Counts):
+    """The figures of one channel or one language."""
+
+    key: str = ""
 
 
 @dataclass
@@ -129,23 +144,10 @@ class FaqCount:
 
 
 @dataclass
-class Summary:
+class Summary(Counts):
     """The headline figures, also kept for the previous month to show the change."""
 
-    messages: int = 0
-    questions: int = 0
-    answered: int = 0
-    feedback: int = 0
-    helpful: int = 0
     after_hours: int = 0
-
-    @property
-    def answer_rate(self) -> float | None:
-        return _rate(self.answered, self.questions)
-
-    @property
-    def helpful_rate(self) -> float | None:
-        return _rate(self.helpful, self.feedback)
 
     @property
     def after_hours_share(self) -> float | None:
@@ -207,12 +209,12 @@ def _load(store: Store, month: Month) -> tuple[list[ConversationMessage], list[F
 def _summary(
     messages: Iterable[ConversationMessage], feedback: list[Feedback], calendar: OfficeCalendar
 ) -> Summary:
-    summary = Summary(feedback=len(feedback), helpful=sum(f.helpful for f in feedback))
+    summary = Summary()
+    for item in feedback:
+        summary.add_feedback(item)
     open_days: dict[dt.date, bool] = {}
     for message in messages:
-        summary.messages += 1
-        summary.questions += message.outcome in QUESTION_OUTCOMES
-        summary.answered += message.outcome == "answered"
+        summary.add_message(message)
         local = local_time(message.created_at)
         day = local.date()
         if day not in open_days:
@@ -228,15 +230,10 @@ def _breakdown(
     rows: dict[str, Breakdown] = {}
     for message in messages:
         key = getattr(message, attribute) or "?"
-        row = rows.setdefault(key, Breakdown(key))
-        row.messages += 1
-        row.questions += message.outcome in QUESTION_OUTCOMES
-        row.answered += message.outcome == "answered"
+        rows.setdefault(key, Breakdown(key=key)).add_message(message)
     for item in feedback:
         key = getattr(item, attribute) or "?"
-        row = rows.setdefault(key, Breakdown(key))
-        row.feedback += 1
-        row.helpful += item.helpful
+        rows.setdefault(key, Breakdown(key=key)).add_feedback(item)
     return sorted(rows.values(), key=lambda r: (-r.messages, r.key))
 
 

@@ -16,35 +16,34 @@ class Base(DeclarativeBase):
     pass
 
 
-class UnansweredQuestion(Base):
+class ResidentRecord:
+    """The columns of every row about something a resident said: when, where, in which
+    language, and from which (hashed) session."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    lang: Mapped[str] = mapped_column(String(8))
+    session_hash: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class UnansweredQuestion(ResidentRecord, Base):
     """A question the assistant could not answer, kept for staff to review."""
 
     __tablename__ = "unanswered_questions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
-    channel: Mapped[str] = mapped_column(String(32))
-    lang: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
-    session_hash: Mapped[str] = mapped_column(String(64), index=True)
     reason: Mapped[str] = mapped_column(String(32))
     candidate_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
-class Feedback(Base):
+class Feedback(ResidentRecord, Base):
     """A resident's 役に立ちましたか？ answer for one FAQ answer."""
 
     __tablename__ = "feedback"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
-    channel: Mapped[str] = mapped_column(String(32))
-    lang: Mapped[str] = mapped_column(String(8))
-    session_hash: Mapped[str] = mapped_column(String(64), index=True)
     faq_id: Mapped[str] = mapped_column(String(128), index=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
 
@@ -70,7 +69,7 @@ class LineEvent(Base):
     )
 
 
-class ConversationMessage(Base):
+class ConversationMessage(ResidentRecord, Base):
     """One resident message and what the assistant did with it, for the monthly report.
 
     ``outcome`` is one of :data:`OUTCOMES`; ``faq_id`` and ``score`` are set for answers,
@@ -79,14 +78,7 @@ class ConversationMessage(Base):
 
     __tablename__ = "conversation_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
-    channel: Mapped[str] = mapped_column(String(32))
-    lang: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
-    session_hash: Mapped[str] = mapped_column(String(64), index=True)
     outcome: Mapped[str] = mapped_column(String(32), index=True)
     faq_id: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
     score: Mapped[float | None] = mapped_column(Float, default=None)
