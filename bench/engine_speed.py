@@ -3,8 +3,9 @@
 Builds a 2,000-entry corpus in the JSONL import format from the project's own questions
 (each question becomes an entry with its entry's answer), imports it, then measures:
 
-- index build time (import-to-ready),
-- per-query latency p50/p95 over 800 queries drawn from the other questions,
+- index build time (import-to-ready) and per-query latency p50/p95 over 800 queries drawn
+  from the other questions, for the lexical engine and for the hybrid engine with the
+  installation's embedding models and out-of-scope examples (as `madoguchi run` serves),
 - the wall time of `madoguchi eval --corpus` over that corpus and those queries.
 
     .venv/bin/python bench/engine_speed.py [--entries 2000] [--queries 800]
@@ -25,10 +26,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.faq.corpus import Corpus
+from bot.faq.embeddings import load_configured
 from bot.faq.engine import FaqEngine
 from bot.faq.exchange import import_jsonl
+from bot.faq.out_of_scope import load_examples
 from bot.faq.profile import Profile
 from bot.settings import Settings
+from bot.text.japanese import CompoundTable
 
 
 def synthetic_city(entries: int, queries: int, seed: int = 7) -> tuple[list[dict], list[dict]]:
@@ -56,6 +60,32 @@ def synthetic_city(entries: int, queries: int, seed: int = 7) -> tuple[list[dict
     return lines, query_lines
 
 
+def measure(
+    corpus_dir: Path,
+    settings: Settings,
+    query_lines: list[dict],
+    encoder=None,  # type: ignore[no-untyped-def]
+    out_of_scope: tuple[str, ...] = (),
+) -> tuple[float, list[float]]:
+    """Index build seconds and sorted per-query milliseconds for one engine setup."""
+    started = time.perf_counter()
+    engine = FaqEngine(
+        corpus_dir,
+        settings.profile_path,
+        settings.terms_path,
+        strict=False,
+        encoder=encoder,
+        out_of_scope=out_of_scope,
+    )
+    build_seconds = time.perf_counter() - started
+    latencies = []
+    for query in query_lines:
+        started = time.perf_counter()
+        engine.search(query["query"])
+        latencies.append((time.perf_counter() - started) * 1000)
+    return build_seconds, sorted(latencies)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=2000)
@@ -69,14 +99,12 @@ def main() -> int:
         source.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
         corpus_dir = work / "corpus"
         import_jsonl(source.read_bytes(), corpus_dir, Profile.load(settings.profile_path))
-        started = time.perf_counter()
-        engine = FaqEngine(corpus_dir, settings.profile_path, settings.terms_path, strict=False)
-        build_seconds = time.perf_counter() - started
-        latencies = []
-        for query in query_lines:
-            started = time.perf_counter()
-            engine.search(query["query"])
-            latencies.append((time.perf_counter() - started) * 1000)
+        terms = CompoundTable.from_file(settings.terms_path)
+        encoder = load_configured(settings.embeddings_dir, terms)
+        timings = {"lexical": measure(corpus_dir, settings, query_lines)}
+        if encoder is not None:
+            examples = load_examples(settings.out_of_scope_path)
+            timings["hybrid"] = measure(corpus_dir, settings, query_lines, encoder, examples)
         queries_file = work / "queries.jsonl"
         queries_file.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in query_lines))
         started = time.perf_counter()
@@ -98,12 +126,12 @@ def main() -> int:
         )
         eval_seconds = time.perf_counter() - started
         figures = json.loads(result.stdout)
-    latencies.sort()
-    print(f"entries: {len(engine.corpus)}")
-    print(f"index_build_seconds: {build_seconds:.2f}")
-    print(f"queries: {len(latencies)}")
-    print(f"query_ms_p50: {statistics.median(latencies):.2f}")
-    print(f"query_ms_p95: {latencies[int(0.95 * (len(latencies) - 1))]:.2f}")
+    print(f"entries: {len(lines)}")
+    print(f"queries: {len(query_lines)}")
+    for name, (build_seconds, latencies) in timings.items():
+        print(f"{name}_index_build_seconds: {build_seconds:.2f}")
+        print(f"{name}_query_ms_p50: {statistics.median(latencies):.2f}")
+        print(f"{name}_query_ms_p95: {latencies[int(0.95 * (len(latencies) - 1))]:.2f}")
     print(
         f"eval_command_seconds: {eval_seconds:.1f} (n={figures['n']} queries over "
         f"{figures['entries']} entries)"

@@ -128,6 +128,7 @@ def train_embeddings_if_needed(
 
     from bot.faq import embeddings
     from bot.faq.corpus import Corpus
+    from bot.faq.out_of_scope import load_examples
     from bot.faq.profile import Profile
     from bot.text.japanese import CompoundTable
 
@@ -145,7 +146,12 @@ def train_embeddings_if_needed(
     if not force:
         print("Checking the FAQ embedding model...", flush=True)
     path, trained = embeddings.train_if_needed(
-        corpus, settings.embeddings_dir, terms, plan, force=force
+        corpus,
+        settings.embeddings_dir,
+        terms,
+        plan,
+        force=force,
+        out_of_scope=load_examples(settings.out_of_scope_path),
     )
     print(f"Embedding model {'trained' if trained else 'is up to date'}: {path}")
     return 0

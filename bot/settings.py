@@ -45,6 +45,11 @@ class Settings:
         return self.faq_dir / "terms.yml"
 
     @property
+    def out_of_scope_path(self) -> Path:
+        """Rasa's out-of-scope examples, which the FAQ engine also learns from."""
+        return self.root / "data" / "nlu" / "out_of_scope.yml"
+
+    @property
     def embeddings_dir(self) -> Path:
         return self.root / "var" / "embeddings"
 

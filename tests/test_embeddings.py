@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from bot.faq.profile import Profile
 from bot.settings import Settings
 from bot.text.japanese import CompoundTable
 
-QUICK = embeddings.TrainingPlan(dimensions=32, steps=30, batch_size=16)
+QUICK = embeddings.TrainingPlan(dimensions=32, steps=30, batch_size=16, members=1)
 
 
 def corpus_of(faq: Path) -> Corpus:
@@ -117,3 +118,38 @@ def test_meta_file_marks_the_projects_own_models(faq_copy: Path, tmp_path: Path)
     path, _ = embeddings.train_if_needed(corpus_of(faq_copy), tmp_path, terms, QUICK)
     meta = json.loads((path / embeddings.META_FILE).read_text())
     assert meta["input"] == "terms" and meta["recipe"] == embeddings.RECIPE_VERSION
+
+
+def test_an_ensemble_is_trained_saved_and_used_together(faq_copy: Path, tmp_path: Path) -> None:
+    terms = CompoundTable.from_file(faq_copy / "terms.yml")
+    plan = dataclasses.replace(QUICK, members=2)
+    path, _ = embeddings.train_if_needed(corpus_of(faq_copy), tmp_path, terms, plan)
+    meta = json.loads((path / embeddings.META_FILE).read_text())
+    assert meta["members"] == ["member-0", "member-1"]
+    encoder = embeddings.load(path, terms)
+    assert len(encoder.models) == 2
+    vectors = encoder.queries(["マイナンバーカードをなくした", "粗大ごみの出し方"])
+    # Two 32-dimension models side by side, still of unit length.
+    assert vectors.shape == (2, 64)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    # Different seeds give different members.
+    first = encoder.models[0].encode(["粗大ごみの出し方"])
+    second = encoder.models[1].encode(["粗大ごみの出し方"])
+    assert not np.allclose(first, second)
+
+
+def test_out_of_scope_examples_are_part_of_the_trained_model(
+    faq_copy: Path, tmp_path: Path
+) -> None:
+    terms = CompoundTable.from_file(faq_copy / "terms.yml")
+    corpus = corpus_of(faq_copy)
+    plain, _ = embeddings.train_if_needed(corpus, tmp_path, terms, QUICK)
+    examples = ("明日の天気は？", "金の値段は上がってる？")
+    with_examples, trained = embeddings.train_if_needed(
+        corpus, tmp_path, terms, QUICK, out_of_scope=examples
+    )
+    assert trained and with_examples != plain
+    # The examples' words are in the model's vocabulary: they have learnt vectors.
+    encoder = embeddings.load(with_examples, terms)
+    tokenizer = encoder.models[0][0].tokenizer
+    assert tokenizer.token_to_id("値段") is not None

@@ -11,7 +11,9 @@ Two retrievers are fused:
   query and of each question (see bot.faq.embeddings).
 
 An entry's confidence is a weighted sum of the two, and the answer/suggest/decline
-decision compares it with thresholds tuned on the dev set.
+decision compares it with thresholds tuned on the dev set. With a model, examples of what
+the assistant does not answer (bot.faq.out_of_scope) are embedded too: a question closer
+to one of them than to every FAQ question is never answered outright.
 
 The engine watches its files: an edited or added entry is served within seconds, with no
 restart and no Rasa training.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,23 +49,27 @@ UNKNOWN_BIGRAM_SHARE = 0.25
 # Share of the dense similarity in the fused confidence (the lexical confidence has the
 # rest), and how steeply the dense similarity falls with the share of the query's words the
 # corpus does not know (coverage ** power). Tuned on tests/eval/dev.jsonl and the NLU
-# out-of-scope examples, averaged over models trained with three seeds.
+# out-of-scope examples, averaged over models trained with three seeds, before those
+# examples became the engine's own (bot.faq.out_of_scope).
 DENSE_WEIGHT = 0.7
 COVERAGE_POWER = 2.0
+# A question is out of scope when its nearest out-of-scope example is at least this much
+# more similar than its nearest FAQ question. Tuned on tests/eval/dev.jsonl.
+OUT_OF_SCOPE_MARGIN = 0.0
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """Confidence levels for answering outright and for offering suggestions.
 
-    Chosen on tests/eval/dev.jsonl and the NLU out-of-scope examples (never on the test
-    set): the highest answer level that keeps false rejections on the dev set under 5%,
-    since every step up declines more out-of-scope questions. Suggestions start at two
-    thirds of it. The lexical-only levels apply when no embedding model is available.
+    Chosen on tests/eval/dev.jsonl (never on the test set): of the answer levels that keep
+    false rejections on the dev set under 5%, the one that declines the most out-of-scope
+    questions, and the lowest of those. Suggestions start at two thirds of it. The
+    lexical-only levels apply when no embedding model is available.
     """
 
-    answer: float = 0.21
-    suggest: float = 0.14
+    answer: float = 0.19
+    suggest: float = 0.13
     # A runner-up within this share of the top confidence is worth a "did you mean".
     close_ratio: float = 0.85
     max_suggestions: int = 3
@@ -156,6 +163,7 @@ class FaqEngine:
         reload_interval: float = 2.0,
         strict: bool = True,
         encoder: Encoder | None = None,
+        out_of_scope: Sequence[str] = (),
     ) -> None:
         self.corpus_dir = Path(corpus_dir)
         self.profile_path = Path(profile_path)
@@ -164,6 +172,7 @@ class FaqEngine:
         self.reload_interval = reload_interval
         self.strict = strict
         self.encoder = encoder
+        self.out_of_scope = tuple(out_of_scope)
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._fingerprint = ""
@@ -201,7 +210,12 @@ class FaqEngine:
                 return False
             self._fingerprint = current
             state = _State.build(
-                self.corpus_dir, self.profile_path, self.terms_path, self.strict, self.encoder
+                self.corpus_dir,
+                self.profile_path,
+                self.terms_path,
+                self.strict,
+                self.encoder,
+                self.out_of_scope,
             )
             if state.corpus.problems:
                 for problem in state.corpus.problems:
@@ -224,10 +238,10 @@ class FaqEngine:
         self._maybe_reload()
         state = self._state
         assert state is not None
-        ranked = state.rank(text, limit)
+        ranked, off_topic = state.rank(text, limit)
         t = self.thresholds
         results = tuple(r for r in ranked if r.confidence >= t.suggest)
-        answered = bool(results) and results[0].confidence >= t.answer
+        answered = bool(results) and results[0].confidence >= t.answer and not off_topic
         return Reply(
             lang=lang or detect_language(text),
             results=results if answered else results[: t.max_suggestions],
@@ -260,6 +274,7 @@ class _State:
     encoder: Encoder | None = None
     vectors: np.ndarray | None = None  # one row per question, normalised
     vector_owners: np.ndarray | None = None
+    off_topic_vectors: np.ndarray | None = None  # one row per out-of-scope example
 
     @classmethod
     def build(
@@ -269,6 +284,7 @@ class _State:
         terms_path: Path | None,
         strict: bool = True,
         encoder: Encoder | None = None,
+        out_of_scope: Sequence[str] = (),
     ) -> _State:
         profile = Profile.load(profile_path)
         corpus = Corpus.load(corpus_dir, profile, strict=strict)
@@ -304,20 +320,23 @@ class _State:
             state.encoder = encoder
             state.vectors = encoder.passages(questions)
             state.vector_owners = np.asarray(owners, dtype=np.int64)
+            if out_of_scope:
+                state.off_topic_vectors = encoder.queries(list(out_of_scope))
         return state
 
-    def rank(self, text: str, limit: int) -> list[Result]:
+    def rank(self, text: str, limit: int) -> tuple[list[Result], bool]:
+        """The best entries for ``text``, and whether it is closer to an out-of-scope example."""
         if not self.entries:
-            return []
+            return [], False
         n = len(self.entries)
         words = _words(text, self.terms)
         query = {"question": words, "entry": words, "answer": words, "chars": char_ngrams(text)}
         if not any(query.values()):
-            return []
+            return [], False
         scores = sum(weight * index.entry_scores(query[f], n) for f, index, weight in self.fields)
         ceiling = sum(weight * index.ceiling(query[f]) for f, index, weight in self.fields)
         confidence = np.minimum(1.0, scores / ceiling) if ceiling > 0 else np.zeros(n)
-        dense = self._dense(text, n)
+        dense, off_topic = self._dense(text, n)
         if dense is not None:
             # The dense side counts only as far as the corpus knows the query's words: a
             # question about a credit card may embed close to one about the My Number card.
@@ -325,22 +344,29 @@ class _State:
             dense_part = np.maximum(dense, 0.0) * coverage
             confidence = (1 - DENSE_WEIGHT) * confidence + DENSE_WEIGHT * dense_part
         order = np.argsort(-confidence, kind="stable")[:limit]
-        return [
+        results = [
             Result(self.entries[i], float(scores[i]), float(confidence[i]))
             for i in order
             if confidence[i] > 0 and (scores[i] > 0 or dense is not None)
         ]
+        return results, off_topic
 
-    def _dense(self, text: str, n: int) -> np.ndarray | None:
-        """Each entry's best cosine similarity between the query and one of its questions."""
+    def _dense(self, text: str, n: int) -> tuple[np.ndarray | None, bool]:
+        """Each entry's best cosine similarity between the query and one of its questions,
+        and whether an out-of-scope example is closer than every question."""
         if self.encoder is None or self.vectors is None or self.vector_owners is None:
-            return None
+            return None, False
+        query = self.encoder.queries([text])[0]
         # einsum rather than `@`: a BLAS matrix-vector product wakes BLAS threads that fight
         # torch's for the cores right after encoding, which made a query take milliseconds.
-        similarity = np.einsum("ij,j->i", self.vectors, self.encoder.queries([text])[0])
+        similarity = np.einsum("ij,j->i", self.vectors, query)
         best = np.full(n, -1.0, dtype=np.float64)
         np.maximum.at(best, self.vector_owners, similarity)
-        return best
+        off_topic = False
+        if self.off_topic_vectors is not None and len(similarity):
+            nearest = float(np.einsum("ij,j->i", self.off_topic_vectors, query).max())
+            off_topic = nearest >= float(similarity.max()) + OUT_OF_SCOPE_MARGIN
+        return best, off_topic
 
 
 def _words(text: str, terms: CompoundTable | None) -> list[str]:
@@ -360,6 +386,7 @@ def build_engine(
     installation's own corpus.
     """
     from bot.faq.embeddings import load_configured
+    from bot.faq.out_of_scope import load_examples
 
     terms = CompoundTable.from_file(settings.terms_path) if settings.terms_path.exists() else None
     own_corpus = corpus_dir is None or Path(corpus_dir) == settings.corpus_dir
@@ -369,4 +396,5 @@ def build_engine(
         settings.terms_path if terms is not None else None,
         strict=strict,
         encoder=load_configured(settings.embeddings_dir, terms, allow_own=own_corpus),
+        out_of_scope=load_examples(settings.out_of_scope_path),
     )
