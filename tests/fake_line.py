@@ -107,28 +107,41 @@ def sign(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def text_event(
-    text: str,
+def user_event(
+    kind: str,
     user: str = "U" + "0" * 32,
+    payload: dict[str, Any] | None = None,
+    replyable: bool = True,
     event_id: str | None = None,
     token: str | None = None,
     age_seconds: float = 0.0,
     redelivery: bool = False,
     source_type: str = "user",
 ) -> dict[str, Any]:
+    """A webhook event of ``kind`` from one user; ``payload`` is merged in (e.g. "follow")."""
     source: dict[str, Any] = {"type": source_type, "userId": user}
     if source_type == "group":
         source["groupId"] = "C" + "1" * 32
-    return {
-        "type": "message",
+    event: dict[str, Any] = {
+        "type": kind,
         "mode": "active",
         "timestamp": int((time.time() - age_seconds) * 1000),
         "source": source,
         "webhookEventId": event_id or _new_id(),
         "deliveryContext": {"isRedelivery": redelivery},
-        "replyToken": token or _new_id(),
-        "message": {"type": "text", "id": _new_id(), "text": text, "quoteToken": "q"},
     }
+    if replyable:
+        event["replyToken"] = token or _new_id()
+    return {**event, **(payload or {})}
+
+
+def text_event(text: str, user: str = "U" + "0" * 32, **options: Any) -> dict[str, Any]:
+    message = {"type": "text", "id": _new_id(), "text": text, "quoteToken": "q"}
+    return user_event("message", user, {"message": message}, **options)
+
+
+def postback_event(user: str, data: str) -> dict[str, Any]:
+    return user_event("postback", user, {"postback": {"data": data}})
 
 
 def _new_id() -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.storage.db import Store
 from tests.conftest import fresh_postgres_database
-from tests.fake_line import FakeLine, sign, text_event, webhook_body
+from tests.fake_line import FakeLine, postback_event, sign, text_event, webhook_body
 from tests.stack import Stack, running_stack
 
 pytestmark = pytest.mark.rasa
@@ -97,17 +97,7 @@ def test_line_messages_and_feedback_are_logged(stack: Stack, line: FakeLine) -> 
     assert "taro" not in personal.text and "123-4567" not in personal.text
 
     no = items[1]["action"]["data"]
-    postback = {
-        "type": "postback",
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "source": {"type": "user", "userId": uid},
-        "webhookEventId": uuid.uuid4().hex,
-        "deliveryContext": {"isRedelivery": False},
-        "replyToken": uuid.uuid4().hex,
-        "postback": {"data": no},
-    }
-    _post_line(stack, webhook_body(postback))
+    _post_line(stack, webhook_body(postback_event(uid, no)))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         row = next(r for r in Store(stack.database_url).messages() if r.id == answered.id)

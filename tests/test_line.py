@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.storage.db import Store
-from tests.fake_line import FakeLine, sign, text_event, webhook_body
+from tests.fake_line import FakeLine, postback_event, sign, text_event, user_event, webhook_body
 from tests.stack import Stack, running_stack
 
 pytestmark = pytest.mark.rasa
@@ -145,37 +145,21 @@ def test_push_keeps_one_retry_key_across_retries(stack, line) -> None:  # type: 
 
 def test_follow_greets_with_language_choices_and_the_choice_is_kept(stack, line) -> None:  # type: ignore[no-untyped-def]
     uid = user()
-    follow = {
-        "type": "follow",
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "source": {"type": "user", "userId": uid},
-        "webhookEventId": uuid.uuid4().hex,
-        "deliveryContext": {"isRedelivery": False},
-        "replyToken": uuid.uuid4().hex,
-        "follow": {"isUnblocked": False},
-    }
+    follow = user_event("follow", uid, {"follow": {"isUnblocked": False}})
     post(stack, webhook_body(follow))
     greeting = line.wait_for(REPLY)[0].body["messages"][0]
     labels = [i["action"]["label"] for i in greeting["quickReply"]["items"]]
     assert labels == ["日本語", "English", "中文", "한국어", "Tiếng Việt", "Português"]
     choose_en = greeting["quickReply"]["items"][1]["action"]["data"]
     line.received.clear()
-    post(stack, webhook_body(postback(uid, choose_en)))
+    post(stack, webhook_body(postback_event(uid, choose_en)))
     assert "English" in line.wait_for(REPLY)[0].body["messages"][0]["text"]
     line.received.clear()
     post(stack, webhook_body(text_event("マイナンバーカードを失くしました", user=uid)))
     answer = line.wait_for(REPLY)[0]
     assert texts(answer)[-1] == "Was this helpful?"  # Japanese question, English chosen
     line.received.clear()
-    unfollow = {
-        "type": "unfollow",
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "source": {"type": "user", "userId": uid},
-        "webhookEventId": uuid.uuid4().hex,
-        "deliveryContext": {"isRedelivery": False},
-    }
+    unfollow = user_event("unfollow", uid, replyable=False)
     post(stack, webhook_body(unfollow))
     time.sleep(2)
     from bot.privacy.hashing import hash_id
@@ -189,29 +173,16 @@ def test_language_tile_shows_the_language_buttons(stack, line) -> None:  # type:
     assert len(message["quickReply"]["items"]) == 6
 
 
-def postback(uid: str, data: str) -> dict:
-    return {
-        "type": "postback",
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "source": {"type": "user", "userId": uid},
-        "webhookEventId": uuid.uuid4().hex,
-        "deliveryContext": {"isRedelivery": False},
-        "replyToken": uuid.uuid4().hex,
-        "postback": {"data": data},
-    }
-
-
 def test_feedback_postbacks_round_trip(stack, line) -> None:  # type: ignore[no-untyped-def]
     uid = user()
     post(stack, webhook_body(text_event("マイナンバーカードを失くしました", user=uid)))
     items = line.wait_for(REPLY)[0].body["messages"][-1]["quickReply"]["items"]
     yes, no = items[0]["action"]["data"], items[1]["action"]["data"]
     line.received.clear()
-    post(stack, webhook_body(postback(uid, no)))
+    post(stack, webhook_body(postback_event(uid, no)))
     reply = line.wait_for(REPLY)[0]
     assert "000-000-1002" in reply.body["messages"][0]["text"]  # the department's contact
-    post(stack, webhook_body(postback(uid, yes)))
+    post(stack, webhook_body(postback_event(uid, yes)))
     time.sleep(2)
     stored = Store(stack.database_url).feedback("mynumber-card-lost")
     assert [f.helpful for f in stored][-2:] == [False, True]
