@@ -2,7 +2,8 @@
 
 The floors sit a little under the figures in the README, so that a change that makes
 retrieval worse fails here. The test set (tests/eval/test.jsonl) is never used for
-paraphrases, training or tuning; thresholds are tuned on tests/eval/dev.jsonl.
+paraphrases, training or tuning; thresholds are tuned on tests/eval/dev.jsonl. hit@k and
+MRR count only the entries that answer a query (its best grade), not the partly relevant.
 """
 
 from __future__ import annotations
@@ -33,20 +34,20 @@ def figures() -> dict:
 
 def test_japanese_ranking(figures: dict) -> None:
     ja = figures["by_lang"]["ja"]
-    assert ja["hit@1"] >= 0.90
-    assert ja["hit@3"] >= 0.95
+    assert ja["hit@1"] >= 0.89
+    assert ja["hit@3"] >= 0.97
 
 
 @pytest.mark.parametrize("lang", ["en", "zh", "ko", "vi", "pt"])
 def test_other_languages_ranking(figures: dict, lang: str) -> None:
-    assert figures["by_lang"][lang]["hit@1"] >= 0.92
-    assert figures["by_lang"][lang]["hit@3"] >= 0.95
+    assert figures["by_lang"][lang]["hit@1"] >= 0.90
+    assert figures["by_lang"][lang]["hit@3"] >= 0.94
 
 
 def test_overall_figures(figures: dict) -> None:
     assert figures["n"] >= 500
     assert figures["ndcg@10"] >= 0.95
-    assert figures["mrr@10"] >= 0.95
+    assert figures["mrr@10"] >= 0.94
     assert figures["oos_rejection"] >= 0.875
     assert figures["false_rejection"] <= 0.05
     assert figures["latency_ms_p95"] < 50

@@ -51,6 +51,16 @@ def test_summary_figures() -> None:
     assert s["answered_correct"] == pytest.approx(1 / 3, abs=1e-4)
 
 
+def test_partly_relevant_entries_are_not_hits() -> None:
+    # "b" only partly answers: ranked first it earns nDCG credit, but no hit and no MRR.
+    s = summarize([outcome(["b", "x", "a"], {"a": 2, "b": 1}, answered=True)])
+    assert s["hit@1"] == 0.0
+    assert s["hit@3"] == 1.0
+    assert s["mrr@10"] == pytest.approx(1 / 3, abs=1e-4)
+    assert 0.0 < s["ndcg@10"] < 1.0
+    assert s["answered_correct"] == 0.0
+
+
 def test_eval_command_on_an_imported_corpus(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     faq = [
         {

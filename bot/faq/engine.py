@@ -68,8 +68,8 @@ class Thresholds:
     lexical-only levels apply when no embedding model is available.
     """
 
-    answer: float = 0.19
-    suggest: float = 0.13
+    answer: float = 0.21
+    suggest: float = 0.14
     # A runner-up within this share of the top confidence is worth a "did you mean".
     close_ratio: float = 0.85
     max_suggestions: int = 3

@@ -137,9 +137,9 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
     }
     for k in K_VALUES:
         summary[f"hit@{k}"] = _mean(
-            any(i in o.query.grades for i in o.ranking[:k]) for o in answerable
+            any(i in o.query.answers for i in o.ranking[:k]) for o in answerable
         )
-    summary["mrr@10"] = _mean(reciprocal_rank(o.ranking, o.query.grades) for o in answerable)
+    summary["mrr@10"] = _mean(reciprocal_rank(o.ranking, o.query.answers) for o in answerable)
     summary["ndcg@10"] = _mean(ndcg(o.ranking, o.query.grades) for o in answerable)
     summary["answered_correct"] = _mean(
         o.answered and bool(o.ranking) and o.ranking[0] in o.query.answers for o in answerable
