@@ -29,7 +29,7 @@ from bot.faq.corpus import Corpus
 from bot.faq.embeddings import load_configured
 from bot.faq.engine import FaqEngine
 from bot.faq.exchange import import_jsonl
-from bot.faq.out_of_scope import load_examples
+from bot.faq.out_of_scope import engine_examples
 from bot.faq.profile import Profile
 from bot.settings import Settings
 from bot.text.japanese import CompoundTable
@@ -103,7 +103,7 @@ def main() -> int:
         encoder = load_configured(settings.embeddings_dir, terms)
         timings = {"lexical": measure(corpus_dir, settings, query_lines)}
         if encoder is not None:
-            examples = load_examples(settings.out_of_scope_path)
+            examples = engine_examples(settings)
             timings["hybrid"] = measure(corpus_dir, settings, query_lines, encoder, examples)
         queries_file = work / "queries.jsonl"
         queries_file.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in query_lines))

@@ -128,7 +128,7 @@ def train_embeddings_if_needed(
 
     from bot.faq import embeddings
     from bot.faq.corpus import Corpus
-    from bot.faq.out_of_scope import load_examples
+    from bot.faq.out_of_scope import engine_examples
     from bot.faq.profile import Profile
     from bot.text.japanese import CompoundTable
 
@@ -151,7 +151,7 @@ def train_embeddings_if_needed(
         terms,
         plan,
         force=force,
-        out_of_scope=load_examples(settings.out_of_scope_path),
+        out_of_scope=engine_examples(settings),
     )
     print(f"Embedding model {'trained' if trained else 'is up to date'}: {path}")
     return 0

@@ -50,6 +50,11 @@ class Settings:
         return self.root / "data" / "nlu" / "out_of_scope.yml"
 
     @property
+    def near_misses_path(self) -> Path:
+        """Out-of-scope questions that only the FAQ engine learns from (not Rasa)."""
+        return self.faq_dir / "near_misses.yml"
+
+    @property
     def embeddings_dir(self) -> Path:
         return self.root / "var" / "embeddings"
 

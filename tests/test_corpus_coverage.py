@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from bot.faq.corpus import LANGUAGES, Corpus
+from bot.faq.out_of_scope import load_near_misses
 from bot.faq.profile import Profile
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 
 FAQ = PROJECT_ROOT / "faq"
 TOPICS_COPY = PROJECT_ROOT / "tests" / "eval" / "faq-topics.yml"
@@ -84,12 +85,13 @@ def test_sources_are_official_and_reviews_are_dated(corpus: Corpus) -> None:
 
 @pytest.mark.parametrize("name", ["test.jsonl", "dev.jsonl"])
 def test_evaluation_queries_are_held_out(corpus: Corpus, name: str) -> None:
-    """No evaluation query is a FAQ question or an NLU training example."""
+    """No evaluation query is a FAQ question, an NLU training example or a near miss."""
     questions = {q for e in corpus.entries.values() for qs in e.questions.values() for q in qs}
     nlu = set()
     for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
             nlu |= {line[2:].strip() for line in block["examples"].splitlines() if line.strip()}
+    nlu |= set(load_near_misses(Settings.from_env().near_misses_path))
     queries = [json.loads(line)["query"] for line in (EVAL / name).read_text().splitlines() if line]
     leaked = [q for q in queries if q in questions or q in nlu]
     assert not leaked

@@ -10,7 +10,7 @@ import pytest
 from bot.faq import embeddings
 from bot.faq.corpus import Corpus
 from bot.faq.engine import FaqEngine, build_engine
-from bot.faq.out_of_scope import load_examples
+from bot.faq.out_of_scope import engine_examples, load_examples, load_near_misses
 from bot.faq.profile import Profile
 from bot.settings import Settings
 from bot.text.japanese import CompoundTable
@@ -42,6 +42,35 @@ def test_broken_or_missing_files_give_no_examples(
         encoding="utf-8",
     )
     assert load_examples(other) == ("天気は？", "株価")
+
+
+def test_near_misses_teach_the_engine_but_not_rasa() -> None:
+    settings = Settings.from_env()
+    rasa = load_examples(settings.out_of_scope_path)
+    near = load_near_misses(settings.near_misses_path)
+    assert len(near) >= 100 and "引っ越し 単身パック いくら" in near
+    # Rasa's classifier would learn that the FAQ's own words (引っ越し) mean "decline".
+    assert not set(near) & set(rasa)
+    assert engine_examples(settings) == rasa + near
+
+
+def test_broken_near_miss_files_give_no_examples(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert load_near_misses(tmp_path / "missing.yml") == ()
+    cases = {
+        "broken.yml": "examples: [\n  - 天気".encode(),
+        "binary.yml": b"\xff\xfe\x00garbage",
+        "not-a-list.yml": "examples: 天気は？".encode(),
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with caplog.at_level(logging.WARNING):
+            assert load_near_misses(tmp_path / name) == (), name
+    assert caplog.text.count("Ignoring near-miss examples") == len(cases)
+    good = tmp_path / "good.yml"
+    good.write_text("examples:\n  - 株価\n  - 株価\n  - ' 金の値段 '\n  - ''\n", encoding="utf-8")
+    assert load_near_misses(good) == ("株価", "金の値段")
 
 
 def test_a_question_nearer_an_out_of_scope_example_is_not_answered(

@@ -386,7 +386,7 @@ def build_engine(
     installation's own corpus.
     """
     from bot.faq.embeddings import load_configured
-    from bot.faq.out_of_scope import load_examples
+    from bot.faq.out_of_scope import engine_examples
 
     terms = CompoundTable.from_file(settings.terms_path) if settings.terms_path.exists() else None
     own_corpus = corpus_dir is None or Path(corpus_dir) == settings.corpus_dir
@@ -396,5 +396,5 @@ def build_engine(
         settings.terms_path if terms is not None else None,
         strict=strict,
         encoder=load_configured(settings.embeddings_dir, terms, allow_own=own_corpus),
-        out_of_scope=load_examples(settings.out_of_scope_path),
+        out_of_scope=engine_examples(settings),
     )

@@ -1,9 +1,14 @@
 """Examples of what the assistant does not answer (weather, sports, recipes, shopping…).
 
-They are Rasa's own `out_of_scope` training examples (`data/nlu/out_of_scope.yml`), so the
-intent classifier and the FAQ engine learn from one list. The engine uses them as
-counter-examples: a question that sits closer to one of them than to any FAQ question is
-not answered outright, even when it shares a word with an entry (金の値段 and 一時金).
+The engine uses two lists as counter-examples: a question that sits closer to one of them
+than to any FAQ question is not answered outright, even when it shares a word with an
+entry (金の値段 and 一時金).
+
+- Rasa's own `out_of_scope` training examples (`data/nlu/out_of_scope.yml`), which the
+  intent classifier learns from too.
+- Near misses (`faq/near_misses.yml`): questions that share the FAQ's words but are not the
+  city's business (a lost bank card, a moving company's quote). Rasa does not train on
+  them: its classifier weighs words, and would learn to decline 「引っ越し」 on its own.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import logging
 from pathlib import Path
 
 import yaml
+
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +47,27 @@ def load_examples(path: Path, intent: str = INTENT) -> tuple[str, ...]:
         logger.warning("Ignoring out-of-scope examples in %s: %s", path, exc)
         return ()
     return tuple(dict.fromkeys(e for e in examples if e))
+
+
+def load_near_misses(path: Path) -> tuple[str, ...]:
+    """The ``examples`` list of a near-miss file; none if it is missing or unreadable."""
+    if not path.is_file():
+        return ()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        examples = data.get("examples") or []
+        if not isinstance(examples, list):
+            raise ValueError("'examples' must be a list")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError, ValueError) as exc:
+        logger.warning("Ignoring near-miss examples in %s: %s", path, exc)
+        return ()
+    return tuple(dict.fromkeys(str(e).strip() for e in examples if str(e).strip()))
+
+
+def engine_examples(settings: Settings) -> tuple[str, ...]:
+    """Every counter-example the FAQ engine uses: Rasa's, then the near misses."""
+    both = load_examples(settings.out_of_scope_path) + load_near_misses(settings.near_misses_path)
+    return tuple(dict.fromkeys(both))
 
 
 def _strip_item(line: str) -> str:
