@@ -153,3 +153,22 @@ def test_out_of_scope_examples_are_part_of_the_trained_model(
     encoder = embeddings.load(with_examples, terms)
     tokenizer = encoder.models[0][0].tokenizer
     assert tokenizer.token_to_id("値段") is not None
+
+
+def test_topic_batches_hold_whole_topics_of_different_entries() -> None:
+    import random
+
+    groups = [
+        embeddings.TrainingGroup([f"q{i}"], [], topic)
+        for i, topic in enumerate(["moving"] * 4 + ["tax"] * 3 + ["garbage"] * 5 + ["care"] * 8)
+    ]
+    random.seed(7)
+    for _ in range(50):
+        batch = embeddings._draw_batch(groups, 10, same_topic_share=1.0)
+        assert len(batch) == 10 and len({g.questions[0] for g in batch}) == 10
+        # The first topic drawn is there whole: every neighbour of the first entry.
+        first = batch[0].topic
+        assert sum(g.topic == first for g in batch) == sum(g.topic == first for g in groups)
+    random.seed(7)
+    plain = embeddings._draw_batch(groups, 10, same_topic_share=0.0)
+    assert len({g.questions[0] for g in plain}) == 10

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from bot.text.terms import char_ngrams, retrieval_terms
 logger = logging.getLogger(__name__)
 
 # Bump when the training recipe changes, so that cached models are retrained.
-RECIPE_VERSION = "static-wordlevel-mnrl-4-word-dropout-linear-decay-out-of-scope"
+RECIPE_VERSION = "static-wordlevel-mnrl-4-word-dropout-linear-decay-out-of-scope-topic-batches"
 META_FILE = "madoguchi-embedding.json"
 CHARS = "~"  # marks a character bigram in the model's input
 # Character bigrams in the model's input measured no better on the dev set and made
@@ -65,6 +66,19 @@ class TrainingPlan:
     # depends on the pairs its batches happened to draw (Japanese hit@1 on the dev set
     # ranged from 0.91 to 0.94 over seeds); three together beat each of them.
     members: int = 3
+    # This share of the batches takes half its entries from whole topics (categories), so
+    # that neighbours such as moving in / moving out are each other's negatives; random
+    # batches rarely hold both. On the dev set, over two seeds, Japanese hit@1 rose by
+    # 0.019 and 0.007.
+    same_topic_share: float = 0.5
+
+
+class TrainingGroup(NamedTuple):
+    """One entry's prepared texts (or the out-of-scope examples, topic "out_of_scope")."""
+
+    questions: list[str]
+    answers: list[str]
+    topic: str
 
 
 class Encoder:
@@ -134,7 +148,7 @@ def corpus_digest(corpus: Corpus, plan: TrainingPlan, out_of_scope: Sequence[str
 
 def _training_texts(
     corpus: Corpus, prepare: Callable[[str], str], out_of_scope: Sequence[str] = ()
-) -> list[tuple[list[str], list[str]]]:
+) -> list[TrainingGroup]:
     """Per entry: its prepared questions and its prepared answers.
 
     The out-of-scope examples form one more group, so that the words of questions the
@@ -144,9 +158,11 @@ def _training_texts(
     for entry in corpus.entries.values():
         questions = [prepare(q) for qs in entry.questions.values() for q in qs]
         answers = [prepare(corpus.profile.render(a)) for a in entry.answer.values()]
-        groups.append(([q for q in questions if q], [a for a in answers if a]))
-    groups.append(([q for q in map(prepare, out_of_scope) if q], []))
-    return [g for g in groups if g[0]]
+        groups.append(
+            TrainingGroup([q for q in questions if q], [a for a in answers if a], entry.category)
+        )
+    groups.append(TrainingGroup([q for q in map(prepare, out_of_scope) if q], [], "out_of_scope"))
+    return [g for g in groups if g.questions]
 
 
 def train(
@@ -172,7 +188,7 @@ def train(
 
 
 def _train_member(
-    groups: list[tuple[list[str], list[str]]], out_dir: Path, plan: TrainingPlan, seed: int
+    groups: list[TrainingGroup], out_dir: Path, plan: TrainingPlan, seed: int
 ) -> None:
     """Train one model on prepared texts with MultipleNegativesRankingLoss."""
     import torch
@@ -187,9 +203,7 @@ def _train_member(
     torch.set_num_threads(1)
     random.seed(seed)
     torch.manual_seed(seed)
-    tokenizer = _word_tokenizer(
-        text for questions, answers in groups for text in questions + answers
-    )
+    tokenizer = _word_tokenizer(text for g in groups for text in g.questions + g.answers)
     model = SentenceTransformer(
         modules=[StaticEmbedding(tokenizer, embedding_dim=plan.dimensions)], device="cpu"
     )
@@ -203,7 +217,7 @@ def _train_member(
     batch = min(plan.batch_size, len(groups))
     for _ in range(plan.steps):
         anchors, positives = [], []
-        for questions, answers in random.sample(groups, batch):
+        for questions, answers, _ in _draw_batch(groups, batch, plan.same_topic_share):
             anchor = random.choice(questions)
             others = [t for t in questions + answers if t != anchor] or [anchor]
             positives.append(random.choice(others))
@@ -218,6 +232,25 @@ def _train_member(
     torch.set_num_threads(threads)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
+
+
+def _draw_batch(
+    groups: list[TrainingGroup], size: int, same_topic_share: float
+) -> list[TrainingGroup]:
+    """``size`` different groups: at random, or (``same_topic_share`` of the time) half of
+    them from whole topics, drawn topic by topic, and the rest at random."""
+    if len(groups) <= size or random.random() >= same_topic_share:
+        return random.sample(groups, size)
+    topics = sorted({g.topic for g in groups})
+    chosen: list[int] = []
+    for topic in random.sample(topics, len(topics)):
+        chosen += [i for i, g in enumerate(groups) if g.topic == topic]
+        if len(chosen) >= size // 2:
+            break
+    chosen = chosen[:size]
+    taken = set(chosen)
+    rest = [i for i in range(len(groups)) if i not in taken]
+    return [groups[i] for i in chosen + random.sample(rest, size - len(chosen))]
 
 
 def _keep_some_words(text: str, keep: float) -> str:
