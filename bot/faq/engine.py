@@ -173,6 +173,12 @@ class FaqEngine:
         self.strict = strict
         self.encoder = encoder
         self.out_of_scope = tuple(out_of_scope)
+        # The examples do not change when the corpus does: embedded once, not per reload.
+        self._off_topic_vectors = (
+            encoder.queries(list(self.out_of_scope))
+            if encoder is not None and self.out_of_scope
+            else None
+        )
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._fingerprint = ""
@@ -215,7 +221,7 @@ class FaqEngine:
                 self.terms_path,
                 self.strict,
                 self.encoder,
-                self.out_of_scope,
+                self._off_topic_vectors,
             )
             if state.corpus.problems:
                 for problem in state.corpus.problems:
@@ -284,7 +290,7 @@ class _State:
         terms_path: Path | None,
         strict: bool = True,
         encoder: Encoder | None = None,
-        out_of_scope: Sequence[str] = (),
+        off_topic_vectors: np.ndarray | None = None,
     ) -> _State:
         profile = Profile.load(profile_path)
         corpus = Corpus.load(corpus_dir, profile, strict=strict)
@@ -320,8 +326,7 @@ class _State:
             state.encoder = encoder
             state.vectors = encoder.passages(questions)
             state.vector_owners = np.asarray(owners, dtype=np.int64)
-            if out_of_scope:
-                state.off_topic_vectors = encoder.queries(list(out_of_scope))
+            state.off_topic_vectors = off_topic_vectors
         return state
 
     def rank(self, text: str, limit: int) -> tuple[list[Result], bool]:

@@ -14,6 +14,7 @@ entry (金の値段 and 一時金).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -31,37 +32,43 @@ def load_examples(path: Path, intent: str = INTENT) -> tuple[str, ...]:
     A file that cannot be read as Rasa training data is logged and ignored: the engine
     still answers, it only loses the counter-examples.
     """
-    if not path.is_file():
-        return ()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+    def examples(data: dict) -> list[str]:
         blocks = [
             b for b in data.get("nlu", []) if isinstance(b, dict) and b.get("intent") == intent
         ]
-        examples = [
+        return [
             _strip_item(line)
             for block in blocks
             for line in str(block.get("examples", "")).splitlines()
         ]
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError) as exc:
-        logger.warning("Ignoring out-of-scope examples in %s: %s", path, exc)
-        return ()
-    return tuple(dict.fromkeys(e for e in examples if e))
+
+    return _read(path, examples, "out-of-scope examples")
 
 
 def load_near_misses(path: Path) -> tuple[str, ...]:
     """The ``examples`` list of a near-miss file; none if it is missing or unreadable."""
+
+    def examples(data: dict) -> list[str]:
+        items = data.get("examples") or []
+        if not isinstance(items, list):
+            raise ValueError("'examples' must be a list")
+        return [str(e).strip() for e in items]
+
+    return _read(path, examples, "near-miss examples")
+
+
+def _read(path: Path, examples: Callable[[dict], list[str]], what: str) -> tuple[str, ...]:
+    """The non-empty, distinct ``examples`` of a YAML file; none (with a warning) if the
+    file cannot be read or has the wrong shape."""
     if not path.is_file():
         return ()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        examples = data.get("examples") or []
-        if not isinstance(examples, list):
-            raise ValueError("'examples' must be a list")
+        found = examples(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError, ValueError) as exc:
-        logger.warning("Ignoring near-miss examples in %s: %s", path, exc)
+        logger.warning("Ignoring %s in %s: %s", what, path, exc)
         return ()
-    return tuple(dict.fromkeys(str(e).strip() for e in examples if str(e).strip()))
+    return tuple(dict.fromkeys(e for e in found if e))
 
 
 def engine_examples(settings: Settings) -> tuple[str, ...]:
