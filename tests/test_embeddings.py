@@ -172,3 +172,17 @@ def test_topic_batches_hold_whole_topics_of_different_entries() -> None:
     random.seed(7)
     plain = embeddings._draw_batch(groups, 10, same_topic_share=0.0)
     assert len({g.questions[0] for g in plain}) == 10
+
+
+def test_a_topic_bigger_than_a_batch_gives_samples_of_its_entries() -> None:
+    import random
+
+    # An imported FAQ: every entry has the category "imported".
+    groups = [embeddings.TrainingGroup([f"q{i}"], [], "imported") for i in range(200)]
+    random.seed(7)
+    seen: set[str] = set()
+    for _ in range(20):
+        batch = embeddings._draw_batch(groups, 16, same_topic_share=1.0)
+        assert len(batch) == 16 and len({g.questions[0] for g in batch}) == 16
+        seen |= {g.questions[0] for g in batch}
+    assert len(seen) > 100

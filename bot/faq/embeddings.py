@@ -38,7 +38,7 @@ from bot.text.terms import char_ngrams, retrieval_terms
 logger = logging.getLogger(__name__)
 
 # Bump when the training recipe changes, so that cached models are retrained.
-RECIPE_VERSION = "static-wordlevel-mnrl-4-word-dropout-linear-decay-out-of-scope-topic-batches"
+RECIPE_VERSION = "static-wordlevel-mnrl-4-word-dropout-linear-decay-out-of-scope-topic-samples"
 META_FILE = "madoguchi-embedding.json"
 CHARS = "~"  # marks a character bigram in the model's input
 # Character bigrams in the model's input measured no better on the dev set and made
@@ -244,10 +244,14 @@ def _draw_batch(
     topics = sorted({g.topic for g in groups})
     chosen: list[int] = []
     for topic in random.sample(topics, len(topics)):
-        chosen += [i for i, g in enumerate(groups) if g.topic == topic]
+        members = [i for i, g in enumerate(groups) if g.topic == topic]
+        if len(members) > size - len(chosen):
+            # A topic too big for the batch (an imported FAQ is all one category) gives a
+            # sample of its entries, not always its first ones.
+            members = random.sample(members, size - len(chosen))
+        chosen += members
         if len(chosen) >= size // 2:
             break
-    chosen = chosen[:size]
     taken = set(chosen)
     rest = [i for i in range(len(groups)) if i not in taken]
     return [groups[i] for i in chosen + random.sample(rest, size - len(chosen))]

@@ -11,9 +11,13 @@ Two retrievers are fused:
   query and of each question (see bot.faq.embeddings).
 
 An entry's confidence is a weighted sum of the two, and the answer/suggest/decline
-decision compares it with thresholds tuned on the dev set. With a model, examples of what
-the assistant does not answer (bot.faq.out_of_scope) are embedded too: a question closer
-to one of them than to every FAQ question is never answered outright.
+decision compares the first entry's confidence with thresholds tuned on the dev set.
+Which entry comes first is also a classifier's call where the corpus has paraphrases to
+train one (bot.faq.classifier): it knows which words tell neighbouring entries apart but,
+like any softmax, picks some entry for every question, so it orders without deciding.
+With a model, examples of what the assistant does not answer (bot.faq.out_of_scope) are
+embedded too: a question closer to one of them than to every FAQ question is never
+answered outright.
 
 The engine watches its files: an edited or added entry is served within seconds, with no
 restart and no Rasa training.
@@ -31,6 +35,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from bot.faq.classifier import EntryClassifier
 from bot.faq.corpus import Corpus, Entry, Problem, fingerprint
 from bot.faq.embeddings import Encoder
 from bot.faq.profile import Profile
@@ -56,6 +61,10 @@ COVERAGE_POWER = 2.0
 # A question is out of scope when its nearest out-of-scope example is at least this much
 # more similar than its nearest FAQ question. Tuned on tests/eval/dev.jsonl.
 OUT_OF_SCOPE_MARGIN = 0.0
+# Share of the entry classifier's probability in the score that orders the entries (the
+# confidence has the rest), where the corpus has a classifier (bot.faq.classifier). Tuned
+# on tests/eval/dev.jsonl: 0.3 to 0.5 all did well, 0.4 best.
+CLASSIFIER_WEIGHT = 0.4
 
 
 @dataclass(frozen=True)
@@ -281,6 +290,7 @@ class _State:
     vectors: np.ndarray | None = None  # one row per question, normalised
     vector_owners: np.ndarray | None = None
     off_topic_vectors: np.ndarray | None = None  # one row per out-of-scope example
+    classifier: EntryClassifier | None = None
 
     @classmethod
     def build(
@@ -321,7 +331,10 @@ class _State:
             for f, weight in FIELD_WEIGHTS.items()
             if weight
         ]
-        state = cls(corpus, terms, entries, fields)
+        classifier = EntryClassifier.train(
+            docs["question"][0], docs["chars"][0], docs["question"][1], len(entries)
+        )
+        state = cls(corpus, terms, entries, fields, classifier=classifier)
         if encoder is not None and questions:
             state.encoder = encoder
             state.vectors = encoder.passages(questions)
@@ -348,7 +361,13 @@ class _State:
             coverage = self.fields[0][1].coverage(words) ** COVERAGE_POWER
             dense_part = np.maximum(dense, 0.0) * coverage
             confidence = (1 - DENSE_WEIGHT) * confidence + DENSE_WEIGHT * dense_part
-        order = np.argsort(-confidence, kind="stable")[:limit]
+        order_by = confidence
+        if self.classifier is not None:
+            # The classifier helps choose the entry but not whether any entry answers: it
+            # gives its probability to some entry even for a question about dog training.
+            chosen = self.classifier.probabilities(words, query["chars"])
+            order_by = (1 - CLASSIFIER_WEIGHT) * confidence + CLASSIFIER_WEIGHT * chosen
+        order = np.argsort(-order_by, kind="stable")[:limit]
         results = [
             Result(self.entries[i], float(scores[i]), float(confidence[i]))
             for i in order

@@ -58,8 +58,9 @@ def retrieval_terms(text: str, compounds: CompoundTable | None = None) -> list[s
         if _is_word(m, simplified) and not (i and _is_auxiliary(plain[i - 1], m))
     ]
     if compounds:
-        joined = compounds.join(plain)
-        terms += [m.lemma for m in joined if m not in plain]
+        # The compounds, i.e. the morphemes that joining created (a set: answers are long).
+        unjoined = set(plain)
+        terms += [m.lemma for m in compounds.join(plain) if m not in unjoined]
     for run in _HANGUL_RUN.findall(text):
         terms += _bigrams(run)
     if chinese:
