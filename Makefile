@@ -35,6 +35,7 @@ lint: setup
 bench: setup
 	$(APP_VENV)/bin/madoguchi embeddings
 	$(APP_VENV)/bin/python bench/engine_speed.py
+	$(APP_VENV)/bin/python bench/one_question_corpus.py
 	$(APP_VENV)/bin/python bench/chat_latency.py
 	$(APP_VENV)/bin/python bench/line_latency.py
 

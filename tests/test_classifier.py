@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.sparse import hstack
 
 from bot.faq.classifier import MAX_ENTRIES, EntryClassifier
-from bot.faq.engine import FaqEngine
+from bot.faq.engine import FIELD_WEIGHTS, UNPARAPHRASED_FIELD_WEIGHTS, FaqEngine
+from bot.faq.exchange import import_jsonl
+from bot.faq.profile import Profile
 from bot.settings import PROJECT_ROOT
 from bot.text.terms import char_ngrams, retrieval_terms
 
@@ -73,17 +78,38 @@ def test_probabilities_are_what_sklearn_computes(classifier: EntryClassifier) ->
         assert got.sum() == pytest.approx(1.0)
 
 
-def test_it_needs_paraphrases_and_a_manageable_corpus() -> None:
-    # One question per entry, as in a city's imported FAQ pages: nothing to learn from.
-    assert train({i: qs[:1] for i, qs in QUESTIONS.items()}) is None
+def test_it_is_not_trained_for_one_entry_or_too_many() -> None:
     assert train({0: QUESTIONS[0]}) is None
     assert EntryClassifier.train([["a"]] * 3, [["#a"]] * 3, [0, 0, 0], MAX_ENTRIES + 1) is None
+
+
+def test_imported_faq_pages_get_no_classifier_and_weightier_answers(tmp_path: Path) -> None:
+    # One question per entry, as a city's FAQ pages have: nothing to learn from.
+    lines = [
+        {
+            "id": f"page-{owner}",
+            "question": questions[0],
+            "answer": f"{questions[1]}。{questions[2]}",
+        }
+        for owner, questions in QUESTIONS.items()
+    ]
+    data = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines).encode()
+    import_jsonl(data, tmp_path / "corpus", Profile.load(FAQ / "municipality.yml"))
+    engine = FaqEngine(tmp_path / "corpus", FAQ / "municipality.yml", strict=False)
+    state = engine._state
+    assert state is not None and state.classifier is None
+    weights = {name: weight for name, _, weight in state.fields}
+    assert weights == UNPARAPHRASED_FIELD_WEIGHTS
+    assert weights["answer"] > FIELD_WEIGHTS["answer"]
+    # Words found only in an answer find its entry.
+    assert engine.search("ソファ 回収").candidates[0].entry.id == "page-2"
 
 
 def test_it_orders_the_entries_but_does_not_decide_to_answer() -> None:
     engine = FaqEngine(FAQ / "corpus", FAQ / "municipality.yml", FAQ / "terms.yml")
     state = engine._state
     assert state is not None and state.classifier is not None
+    assert {name: weight for name, _, weight in state.fields} == FIELD_WEIGHTS
     # A softmax gives its probability to some entry whatever the question: here the dog
     # registration entry takes most of it for a question about training a dog.
     question = "犬のしつけ方法を教えて"

@@ -8,8 +8,8 @@ mention 転出証明書) and which words every entry of a topic shares. The engi
 probabilities to order the entries, not to decide whether any of them answers.
 
 It is trained, in a few seconds, each time the index is built, so that an entry edited
-by staff is classified at once. It needs paraphrases to learn from: a corpus whose entries
-have a question or two each (a city's imported FAQ pages) is served without it.
+by staff is classified at once. It needs paraphrases to learn from: the engine trains it
+only for a corpus that has them (not for a city's imported FAQ pages, one question each).
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ from sklearn.linear_model import LogisticRegression
 
 logger = logging.getLogger(__name__)
 
-# Trained only when the entries have this many questions each on average...
-MIN_QUESTIONS_PER_ENTRY = 3.0
-# ...and there are at most this many entries: the model keeps one weight per word and
+# Trained only for at most this many entries: the model keeps one weight per word and
 # entry, and its training time grows with both. At 1,000 entries of 4 questions the index
 # builds in about 18 s here (bench/engine_speed.py --entries 1000 --paraphrases 4).
 MAX_ENTRIES = 1000
@@ -71,10 +69,9 @@ class EntryClassifier:
         n_entries: int,
     ) -> EntryClassifier | None:
         """Train on each question's ``words`` and character ``grams``, labelled with the
-        number of the entry that ``owners`` gives it; None if the corpus is unsuitable."""
+        number of the entry that ``owners`` gives it; None for fewer than two entries or
+        more than `MAX_ENTRIES`."""
         if n_entries < 2 or n_entries > MAX_ENTRIES:
-            return None
-        if len(owners) < MIN_QUESTIONS_PER_ENTRY * n_entries:
             return None
         started = time.monotonic()
         vectorizers = [TfidfVectorizer(analyzer=_tokens, sublinear_tf=True) for _ in range(2)]

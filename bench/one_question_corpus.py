@@ -1,0 +1,61 @@
+"""How the engine ranks a corpus shaped like a city's imported FAQ pages.
+
+A city's FAQ pages have one question and one answer per entry, and no paraphrases. This
+script cuts the project's corpus to that shape (each entry's first Japanese question and
+its Japanese answer), imports it as `madoguchi faq import --format jsonl` does, and asks it
+the Japanese queries of tests/eval/dev.jsonl through `madoguchi eval --corpus`, which
+serves another corpus without the installation's own embedding models.
+
+    .venv/bin/python bench/one_question_corpus.py
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.faq.corpus import Corpus
+from bot.faq.exchange import import_jsonl
+from bot.faq.profile import Profile
+from bot.settings import PROJECT_ROOT, Settings
+
+DEV_SET = PROJECT_ROOT / "tests" / "eval" / "dev.jsonl"
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    profile = Profile.load(settings.profile_path)
+    corpus = Corpus.load(settings.corpus_dir, profile)
+    lines = [
+        {"id": e.id, "question": e.questions["ja"][0], "answer": profile.render(e.answer["ja"])}
+        for e in corpus.entries.values()
+    ]
+    queries = [
+        line
+        for line in map(json.loads, DEV_SET.read_text(encoding="utf-8").splitlines())
+        if line.get("lang", "ja") == "ja"
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        data = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines).encode()
+        import_jsonl(data, work / "corpus", profile)
+        queries_file = work / "queries.jsonl"
+        queries_file.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in queries))
+        command = [sys.executable, "-m", "bot.cli", "eval", "--json"]
+        command += ["--queries", str(queries_file), "--corpus", str(work / "corpus")]
+        result = subprocess.run(command, capture_output=True, text=True, check=True)
+    figures = json.loads(result.stdout)
+    print(f"entries: {figures['entries']} (one question each)")
+    print(f"queries: {figures['n']} ({figures['n_oos']} out-of-scope)")
+    for key in ("hit@1", "hit@3", "mrr@10", "ndcg@10", "false_rejection", "oos_rejection"):
+        print(f"{key}: {figures[key]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
