@@ -15,10 +15,8 @@ entry gets N questions of one of the project's entries), imports it, then measur
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.city_corpus import eval_command, import_city
 from bot.faq.corpus import Corpus
 from bot.faq.embeddings import load_configured
 from bot.faq.engine import FaqEngine
-from bot.faq.exchange import import_jsonl
 from bot.faq.out_of_scope import engine_examples
 from bot.faq.profile import Profile
 from bot.settings import Settings
@@ -52,8 +50,9 @@ def synthetic_city(
     ]
     rng = random.Random(seed)
     rng.shuffle(pairs)
-    groups = [pairs[i : i + paraphrases] for i in range(0, len(pairs), paraphrases)]
-    if paraphrases > 1:  # each entry's questions from one of the project's entries
+    if paraphrases == 1:
+        groups = [[pair] for pair in pairs]
+    else:  # each entry's questions from one of the project's entries
         by_entry: dict[str, list] = {}
         for pair in pairs:
             by_entry.setdefault(pair[0].id, []).append(pair)
@@ -122,37 +121,17 @@ def main() -> int:
     lines, query_lines = synthetic_city(args.entries, args.queries, args.paraphrases)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        source = work / "city.jsonl"
-        source.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
         corpus_dir = work / "corpus"
-        import_jsonl(source.read_bytes(), corpus_dir, Profile.load(settings.profile_path))
+        import_city(lines, corpus_dir, Profile.load(settings.profile_path))
         terms = CompoundTable.from_file(settings.terms_path)
         encoder = load_configured(settings.embeddings_dir, terms)
         timings = {"lexical": measure(corpus_dir, settings, query_lines)}
         if encoder is not None:
             examples = engine_examples(settings)
             timings["hybrid"] = measure(corpus_dir, settings, query_lines, encoder, examples)
-        queries_file = work / "queries.jsonl"
-        queries_file.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in query_lines))
         started = time.perf_counter()
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "eval",
-                "--queries",
-                str(queries_file),
-                "--corpus",
-                str(corpus_dir),
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        figures = eval_command(query_lines, corpus_dir, work)
         eval_seconds = time.perf_counter() - started
-        figures = json.loads(result.stdout)
     print(f"entries: {len({line['id'] for line in lines})} ({len(lines)} questions)")
     print(f"queries: {len(query_lines)}")
     for name, (build_seconds, latencies) in timings.items():

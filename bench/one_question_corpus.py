@@ -12,15 +12,14 @@ serves another corpus without the installation's own embedding models.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.city_corpus import eval_command, import_city
 from bot.faq.corpus import Corpus
-from bot.faq.exchange import import_jsonl
 from bot.faq.profile import Profile
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -41,15 +40,9 @@ def main() -> int:
         if line.get("lang", "ja") == "ja"
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        data = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines).encode()
-        import_jsonl(data, work / "corpus", profile)
-        queries_file = work / "queries.jsonl"
-        queries_file.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in queries))
-        command = [sys.executable, "-m", "bot.cli", "eval", "--json"]
-        command += ["--queries", str(queries_file), "--corpus", str(work / "corpus")]
-        result = subprocess.run(command, capture_output=True, text=True, check=True)
-    figures = json.loads(result.stdout)
+        corpus_dir = Path(tmp) / "corpus"
+        import_city(lines, corpus_dir, profile)
+        figures = eval_command(queries, corpus_dir, Path(tmp))
     print(f"entries: {figures['entries']} (one question each)")
     print(f"queries: {figures['n']} ({figures['n_oos']} out-of-scope)")
     for key in ("hit@1", "hit@3", "mrr@10", "ndcg@10", "false_rejection", "oos_rejection"):

@@ -56,7 +56,8 @@ class EntryClassifier:
         self.n_entries = n_entries
         # Scoring one short question through sklearn's transform and predict_proba takes
         # about 1.5 ms, mostly overhead; the same arithmetic on these arrays, a few µs.
-        self._offsets = np.cumsum([0] + [len(v.vocabulary_) for v in self.vectorizers])
+        # Where each vectorizer's features start among the model's.
+        self._offsets = np.cumsum([0] + [len(v.vocabulary_) for v in self.vectorizers[:-1]])
         self._weights = np.ascontiguousarray(model.coef_.T)  # one row per feature
         self._bias = model.intercept_
 
@@ -98,7 +99,7 @@ class EntryClassifier:
         """The probability of each entry, by number (what ``model.predict_proba`` gives)."""
         logits = self._bias.copy()
         for vectorizer, offset, tokens in zip(
-            self.vectorizers, self._offsets, (words, grams), strict=False
+            self.vectorizers, self._offsets, (words, grams), strict=True
         ):
             indices, values = _tfidf(vectorizer, tokens)
             if len(indices):

@@ -342,9 +342,7 @@ class _State:
             if weight
         ]
         classifier = (
-            EntryClassifier.train(
-                docs["question"][0], docs["chars"][0], docs["question"][1], len(entries)
-            )
+            EntryClassifier.train(docs["question"][0], docs["chars"][0], owners, len(entries))
             if paraphrased
             else None
         )
