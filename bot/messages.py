@@ -126,6 +126,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Xin lỗi vì chưa giúp được bạn. Vui lòng liên hệ quầy phụ trách:\n{contact}",
         "pt": "Desculpe não ter ajudado. Entre em contato com o setor responsável:\n{contact}",
     },
+    "too_long": {
+        "ja": "メッセージが長すぎます。{limit}文字以内で、質問を短くして送ってください。",
+        "en": "Your message is too long. Please send a shorter question (up to {limit} characters).",
+        "zh": "消息太长了。请把问题缩短到{limit}个字符以内再发送。",
+        "ko": "메시지가 너무 깁니다. {limit}자 이내로 질문을 짧게 보내 주세요.",
+        "vi": "Tin nhắn quá dài. Vui lòng gửi câu hỏi ngắn hơn (tối đa {limit} ký tự).",
+        "pt": "Sua mensagem é longa demais. Envie uma pergunta mais curta (até {limit} caracteres).",
+    },
     "unavailable": {
         "ja": "ただいま混み合っています。少し時間をおいて、もう一度お送りください。",
         "en": "I'm busy right now. Please send your question again in a little while.",

@@ -6,17 +6,21 @@ app environment, starts it as a subprocess with telemetry off.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 
+from bot.privacy.hashing import load_secret
 from bot.settings import Settings
 
 MODEL_NAME = "madoguchi"
@@ -33,8 +37,16 @@ TRAINING_INPUTS = (
 READY_TIMEOUT = 300.0
 
 
+def actions_token(settings: Settings) -> str:
+    """The secret Rasa sends with every action call and the action server requires."""
+    return load_secret(
+        settings.actions_token, settings.root / "var" / "actions.token", "MADOGUCHI_ACTIONS_TOKEN"
+    )
+
+
 def quiet_environment(settings: Settings) -> dict[str, str]:
-    """Environment for every service: nothing calls out, and the project is importable."""
+    """Environment for every service: nothing calls out, the project is importable, and
+    Rasa and the action server share the token (endpoints.yml)."""
     env = dict(os.environ)
     env.update(
         {
@@ -44,6 +56,8 @@ def quiet_environment(settings: Settings) -> dict[str, str]:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "MADOGUCHI_ACTIONS_URL": settings.actions_url,
+            "MADOGUCHI_ACTIONS_TOKEN": actions_token(settings),
+            "MADOGUCHI_TRACKER_DB": str(settings.tracker_db),
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(settings.root), env.get("PYTHONPATH", "")) if p
             ),
@@ -169,17 +183,19 @@ def service_command(name: str, settings: Settings) -> list[str]:
             "--credentials",
             str(settings.root / "credentials.yml"),
             "--interface",
-            settings.host,
+            settings.rasa_host,
             "--port",
             str(settings.rasa_port),
         ]
     if name == "actions":
+        # rasa-sdk's app behind a token check; the token comes in the environment, where
+        # other users cannot read it (unlike a command line).
         return [
             sys.executable,
             "-m",
-            "rasa_sdk",
-            "--actions",
-            "actions",
+            "bot.actions_server",
+            "--host",
+            settings.actions_host,
             "--port",
             str(settings.actions_port),
         ]
@@ -194,6 +210,9 @@ def service_command(name: str, settings: Settings) -> list[str]:
             settings.host,
             "--port",
             str(settings.gateway_port),
+            # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1; the app
+            # decides which proxies to trust (MADOGUCHI_TRUSTED_PROXIES).
+            "--no-proxy-headers",
         ]
     raise ValueError(f"unknown service {name!r}")
 
@@ -236,8 +255,75 @@ def wait_until_ready(
     return False
 
 
+SERVICES = ("actions", "rasa", "gateway")
+
+
+@dataclass
+class Supervisor:
+    """Keeps services running: one that exits is started again after a pause.
+
+    A run shorter than ``window`` seconds counts as a failure, and the pause doubles with
+    each failure in a row. After ``limit`` failures in a row the service is given up: it
+    is broken, not unlucky.
+    """
+
+    start: Callable[[str], subprocess.Popen[bytes]]
+    limit: int = 5
+    window: float = 60.0
+    backoff: float = 1.0
+    out: TextIO | None = None  # default: standard error at the time of writing
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    restart_at: dict[str, float] = field(default_factory=dict)
+
+    def launch(self, name: str) -> subprocess.Popen[bytes]:
+        self.processes[name] = self.start(name)
+        self.started[name] = time.monotonic()
+        return self.processes[name]
+
+    def check(self) -> str | None:
+        """Notice exits and restart what is due. Returns the service given up on, if any."""
+        now = time.monotonic()
+        for name in list(self.processes):
+            if name in self.restart_at:
+                if now >= self.restart_at[name]:
+                    del self.restart_at[name]
+                    self._say(f"Restarting the {name} service.")
+                    self.launch(name)
+                continue
+            process = self.processes[name]
+            code = process.poll()
+            if code is None:
+                continue
+            kill_process_group(process)
+            quick = now - self.started[name] < self.window
+            self.failures[name] = self.failures.get(name, 0) + 1 if quick else 1
+            if self.failures[name] >= self.limit:
+                self._say(
+                    f"The {name} service exited (code {code}) {self.failures[name]} times "
+                    f"in a row, each within {self.window:g} s of starting; giving up."
+                )
+                return name
+            delay = self.backoff * 2 ** (self.failures[name] - 1)
+            self._say(f"The {name} service exited (code {code}); restarting it in {delay:g} s.")
+            self.restart_at[name] = now + delay
+        return None
+
+    def _say(self, message: str) -> None:
+        print(message, file=self.out or sys.stderr, flush=True)
+
+
+def kill_process_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill what is left of an exited service's process group (started with its own
+    session). A Sanic worker can outlive its main process and keep the port."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 def run_all(settings: Settings) -> int:
-    """Train if needed, start the three services, and stop them all on Ctrl-C."""
+    """Train if needed, start the three services, restart one that exits, and stop them
+    all on Ctrl-C (or when one keeps exiting)."""
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
@@ -253,20 +339,25 @@ def run_all(settings: Settings) -> int:
         return 130
     if code != 0:
         return code
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    environment = quiet_environment(settings)
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        # Each service in its own process group: Ctrl-C reaches only this process, which
+        # stops the services once, in order. (Sanic, on a second stop signal, SIGKILLs its
+        # worker's whole process group, which would otherwise be ours.)
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", name],
+            cwd=settings.root,
+            env=environment,
+            start_new_session=True,
+        )
+
+    supervisor = Supervisor(start)
     try:
-        for name in ("actions", "rasa", "gateway"):
-            # Each service in its own process group: Ctrl-C reaches only this process,
-            # which stops the services once, in order. (Sanic, on a second stop signal,
-            # SIGKILLs its worker's whole process group, which would otherwise be ours.)
-            processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve", name],
-                cwd=settings.root,
-                env=quiet_environment(settings),
-                start_new_session=True,
-            )
-        for name, process in processes.items():
-            if not wait_until_ready(ready_url(name, settings), process):
+        for name in SERVICES:
+            supervisor.launch(name)
+        for name in SERVICES:
+            if not wait_until_ready(ready_url(name, settings), supervisor.processes[name]):
                 print(f"The {name} service did not start; see its output above.", file=sys.stderr)
                 return 1
         print(
@@ -274,16 +365,15 @@ def run_all(settings: Settings) -> int:
             "\n(Ctrl-C stops Rasa, the action server and the gateway.)\n",
             flush=True,
         )
-        while all(p.poll() is None for p in processes.values()):
-            time.sleep(1)
-        failed = [n for n, p in processes.items() if p.poll() is not None]
-        print(f"Stopped because {', '.join(failed)} exited.", file=sys.stderr)
+        while (given_up := supervisor.check()) is None:
+            time.sleep(0.5)
+        print(f"Stopped because the {given_up} service keeps exiting.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nStopping...", flush=True)
         return 0
     finally:
-        terminate(processes.values())
+        terminate(supervisor.processes.values())
 
 
 def terminate(processes: Iterable[subprocess.Popen[bytes]], grace: float = 15.0) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,28 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def trusted_proxies_from(text: str) -> tuple[str, ...]:
+    """MADOGUCHI_TRUSTED_PROXIES: comma-separated IP addresses or networks (CIDR).
+
+    Checked here because uvicorn's middleware would quietly treat a malformed entry as a
+    name that never matches, leaving the proxy untrusted without a word.
+    """
+    entries: list[str] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            # Plain addresses stay addresses; strict networks reject "10.0.0.1/8" (a typo).
+            parsed = ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
+            entries.append(str(parsed))
+        except ValueError as exc:
+            raise ValueError(
+                f"MADOGUCHI_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                f"such as 10.0.0.5 or 10.0.0.0/24 ({exc})"
+            ) from None
+    return tuple(entries)
 
 
 @dataclass(frozen=True)
@@ -31,6 +54,18 @@ class Settings:
     rasa_timeout: float
     # Days conversation logs, unanswered questions and feedback are kept (`madoguchi purge`).
     retention_days: int = 365
+    # Proxies whose X-Forwarded-For names the client (sign-in throttle, rate limit). Empty:
+    # the connecting address is the client, whatever headers it sends.
+    trusted_proxies: tuple[str, ...] = ()
+    # Interface the action server listens on; only Rasa needs to reach it.
+    actions_host: str = "127.0.0.1"
+    # Interface Rasa listens on: only the gateway talks to it, even when the gateway itself
+    # listens on every interface (MADOGUCHI_HOST=0.0.0.0).
+    rasa_host: str = "127.0.0.1"
+    # Shared secret Rasa sends to the action server; empty: var/actions.token.
+    actions_token: str = ""
+    # Rasa's tracker store; empty: var/rasa-tracker.db.
+    tracker_db_path: str = ""
 
     @property
     def corpus_dir(self) -> Path:
@@ -53,6 +88,11 @@ class Settings:
     def near_misses_path(self) -> Path:
         """Out-of-scope questions that only the FAQ engine learns from (not Rasa)."""
         return self.faq_dir / "near_misses.yml"
+
+    @property
+    def tracker_db(self) -> Path:
+        """Rasa's tracker store (SQLite): the conversations' redacted events."""
+        return Path(self.tracker_db_path or self.root / "var" / "rasa-tracker.db")
 
     @property
     def embeddings_dir(self) -> Path:
@@ -81,4 +121,9 @@ class Settings:
             hash_salt=_env("MADOGUCHI_HASH_SALT", ""),
             rasa_timeout=float(_env("MADOGUCHI_RASA_TIMEOUT", "30")),
             retention_days=int(_env("MADOGUCHI_RETENTION_DAYS", "365")),
+            trusted_proxies=trusted_proxies_from(_env("MADOGUCHI_TRUSTED_PROXIES", "")),
+            tracker_db_path=_env("MADOGUCHI_TRACKER_DB", ""),
+            actions_host=_env("MADOGUCHI_ACTIONS_HOST", "127.0.0.1"),
+            rasa_host=_env("MADOGUCHI_RASA_HOST", "127.0.0.1"),
+            actions_token=_env("MADOGUCHI_ACTIONS_TOKEN", ""),
         )

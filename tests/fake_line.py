@@ -144,6 +144,22 @@ def postback_event(user: str, data: str) -> dict[str, Any]:
     return user_event("postback", user, {"postback": {"data": data}})
 
 
+# What LINE added to webhook events over the years, and older payloads therefore lack.
+NEWER_EVENT_FIELDS = frozenset({"mode", "webhookEventId", "deliveryContext", "follow"})
+NEWER_MESSAGE_FIELDS = frozenset(
+    {"quoteToken", "contentProvider", "stickerResourceType", "markAsReadToken"}
+)
+
+
+def older_format(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` as LINE sent it before those fields existed."""
+    older = {k: v for k, v in event.items() if k not in NEWER_EVENT_FIELDS}
+    if isinstance(event.get("message"), dict):
+        message = event["message"]
+        older["message"] = {k: v for k, v in message.items() if k not in NEWER_MESSAGE_FIELDS}
+    return older
+
+
 def _new_id() -> str:
     import uuid
 

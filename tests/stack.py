@@ -69,6 +69,8 @@ class Stack:
             "MADOGUCHI_MODEL_DIR": str(self.workdir / "models"),
             "MADOGUCHI_RASA_CONFIG": str(config),
             "MADOGUCHI_DATABASE_URL": self.database_url,
+            # Rasa's tracker store (SQLite), one per stack rather than var/rasa-tracker.db.
+            "MADOGUCHI_TRACKER_DB": str(self.workdir / "rasa-tracker.db"),
             "MADOGUCHI_HASH_SALT": "test-salt",
             "MADOGUCHI_RASA_PORT": str(rasa_port),
             "MADOGUCHI_ACTIONS_PORT": str(actions_port),

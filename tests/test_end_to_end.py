@@ -105,9 +105,8 @@ def test_asking_for_a_person_gives_the_contact(stack: Stack) -> None:
 
 def test_out_of_scope_is_declined_honestly_and_logged_redacted(stack: Stack) -> None:
     before = len(unanswered(stack))
-    reply = stack.chat(
-        "明日の天気は？ 私のマイナンバーは1234 5678 9012です", session_id=uuid.uuid4().hex
-    )
+    # The gateway redacts before Rasa and the engine see the message.
+    reply = stack.chat("明日の天気は？ 私は山田太郎です", session_id=uuid.uuid4().hex)
     text = reply["messages"][0]["text"]
     assert "お答えできません" in text
     assert "000-000-" in text and "8時30分" in text  # a contact with its opening hours
@@ -115,7 +114,7 @@ def test_out_of_scope_is_declined_honestly_and_logged_redacted(stack: Stack) -> 
     assert len(rows) == before + 1
     row = rows[-1]
     assert "天気" in row.text
-    assert "1234" not in row.text and "[個人番号]" in row.text
+    assert "山田" not in row.text and "[氏名]" in row.text
     assert row.channel == "web" and row.lang == "ja"
     assert row.session_hash and "test" not in row.session_hash
 

@@ -38,8 +38,21 @@ def test_healthz(gateway: str) -> None:
         (b'{"session_id": "", "text": "hi"}', 400, "'session_id' is required"),
         (b'{"session_id": 5, "text": "hi"}', 400, "'session_id' is required"),
         (b'{"session_id": "a", "text": "hi", "lang": "fr"}', 400, "'lang' must be one of"),
-        ('{"session_id": "a", "text": "%s"}' % ("あ" * 5001), 413, "at most 5000 characters"),
+        ('{"session_id": "a", "text": "%s"}' % ("あ" * 1001), 413, "at most 1000 characters"),
         (b'{"session_id": "a", "text": "' + b"a" * 70_000 + b'"}', 413, "larger than"),
+        # What the standard library turns into a 500: nesting, huge numbers, lone surrogates.
+        (
+            b'{"session_id": "a", "text": "x", "n": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+            400,
+            "not valid JSON",
+        ),
+        (b'{"session_id": "a", "text": "x", "n": ' + b"9" * 5000 + b"}", 400, "not valid JSON"),
+        (b'{"session_id": "\\ud800", "text": "x"}', 400, "not valid JSON"),
+        (b'{"session_id": "a", "text": "\\udc00x"}', 400, "not valid JSON"),
+        # The limit holds after NFKC: U+FDFA becomes 18 characters.
+        ('{"session_id": "a", "text": "%s"}' % ("\ufdfa" * 100), 413, "at most 1000 characters"),
+        ('{"session_id": "a", "text": "%s"}' % ("a " * 450), 413, "at most 400 words"),
+        (b'{"session_id": "a", "text": "\\u0000\\u0001"}', 400, "'text' is empty"),
     ],
 )
 def test_bad_input_gets_a_clear_4xx(
@@ -64,3 +77,31 @@ def test_demo_page_is_served_with_a_strict_csp(gateway: str) -> None:
     csp = response.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "unsafe-inline" not in csp
     assert httpx.get(f"{gateway}/static/widget.js").status_code == 200
+
+
+def test_a_huge_chunked_body_is_cut_off_as_it_streams(gateway: str) -> None:
+    """Neither the staff sign-in form nor the chat API reads a body past the limit."""
+    sent = 0
+
+    def chunks():  # type: ignore[no-untyped-def]
+        nonlocal sent
+        for _ in range(200):  # up to 200 MB, if the server kept reading
+            sent += 1
+            yield b"a" * (1024 * 1024)
+
+    for path, content_type in (
+        ("/admin/login", "application/x-www-form-urlencoded"),
+        ("/api/chat", "application/json"),
+    ):
+        sent = 0
+        try:
+            response = httpx.post(
+                f"{gateway}{path}",
+                content=chunks(),
+                headers={"Content-Type": content_type},
+                timeout=30,
+            )
+            assert response.status_code == 413
+        except httpx.HTTPError:
+            pass  # the server may close the connection while the body is still being sent
+        assert sent < 50, (path, sent)

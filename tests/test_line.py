@@ -11,8 +11,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bot.gateway.line.channel import MAX_BODY_BYTES
 from bot.storage.db import Store
-from tests.fake_line import FakeLine, postback_event, sign, text_event, user_event, webhook_body
+from tests.fake_line import (
+    FakeLine,
+    older_format,
+    postback_event,
+    sign,
+    text_event,
+    user_event,
+    webhook_body,
+)
 from tests.stack import Stack, running_stack
 
 pytestmark = pytest.mark.rasa
@@ -187,6 +196,66 @@ def test_feedback_postbacks_round_trip(stack, line) -> None:  # type: ignore[no-
     stored = Store(stack.database_url).feedback("mynumber-card-lost")
     assert [f.helpful for f in stored][-2:] == [False, True]
     assert all(f.channel == "line" and uid not in f.session_hash for f in stored)
+
+
+def test_older_format_events_are_handled_like_current_ones(stack, line) -> None:  # type: ignore[no-untyped-def]
+    uid = user()
+    follow = older_format(user_event("follow", uid, {"follow": {"isUnblocked": False}}))
+    post(stack, webhook_body(follow))
+    greeting = line.wait_for(REPLY)[0].body["messages"][0]
+    assert len(greeting["quickReply"]["items"]) == 6
+    line.received.clear()
+    question = older_format(text_event("マイナンバーカードを失くしました", user=uid))
+    assert "quoteToken" not in question["message"] and "webhookEventId" not in question
+    assert post(stack, webhook_body(question)).status_code == 200
+    reply = line.wait_for(REPLY)[0]
+    assert reply.body["replyToken"] == question["replyToken"]
+    assert "0120-95-0178" in "\n".join(texts(reply))
+
+
+def test_an_unknown_event_is_logged_and_its_id_stays_unclaimed(stack, line) -> None:  # type: ignore[no-untyped-def]
+    uid, event_id = user(), uuid.uuid4().hex
+    unknown = user_event("futureThing", uid, {"futureThing": {"text": "住所は桜町1-2-3"}})
+    unknown["webhookEventId"] = event_id
+    assert post(stack, webhook_body(unknown)).status_code == 200
+    deadline = time.monotonic() + 10
+    while "futureThing" not in stack.log("gateway") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "LINE event of type 'futureThing' not handled" in stack.log("gateway")
+    assert "桜町" not in stack.log("gateway") and uid not in stack.log("gateway")
+    assert line.received == []
+    understood = text_event("マイナンバーカードを失くしました", user=uid, event_id=event_id)
+    post(stack, webhook_body(understood))  # the same id, now understood: still handled
+    assert "0120-95-0178" in "\n".join(texts(line.wait_for(REPLY)[0]))
+
+
+def test_feedback_for_an_faq_id_not_in_the_corpus_is_not_stored(stack, line) -> None:  # type: ignore[no-untyped-def]
+    post(stack, webhook_body(postback_event(user(), "feedback=no&faq=no-such-entry")))
+    time.sleep(2)
+    assert Store(stack.database_url).feedback("no-such-entry") == []
+    assert line.received == []
+
+
+def test_a_chunked_body_over_the_limit_gets_413_without_being_read(stack, line) -> None:  # type: ignore[no-untyped-def]
+    chunk, total = 64 * 1024, 200 * 1024 * 1024
+    pulled = 0
+
+    def body() -> Iterator[bytes]:
+        nonlocal pulled
+        for _ in range(total // chunk):
+            pulled += 1
+            yield b"x" * chunk
+
+    response = httpx.post(
+        f"{stack.gateway_url}/webhooks/line",
+        content=body(),
+        headers={"X-Line-Signature": "c2ln"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    # The limit plus what the sockets' buffers took before the gateway closed the
+    # connection (a few MB), not the 200 MB.
+    assert pulled * chunk < MAX_BODY_BYTES + 32 * 1024 * 1024, pulled
 
 
 NON_TEXT = {

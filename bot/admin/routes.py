@@ -8,6 +8,7 @@ it), and only editors may change anything (403 for viewers).
 # No `from __future__ import annotations` here: FastAPI must resolve the Annotated
 # dependency aliases defined inside create_admin_router, which only works at run time.
 
+import asyncio
 import re
 import secrets
 import threading
@@ -179,8 +180,18 @@ def create_admin_router(settings: Settings) -> APIRouter:
         submitted = str(form.get("csrf_token", ""))
         if not expected or not secrets.compare_digest(expected, submitted):
             raise HTTPException(403, CSRF_REFUSED)
+        # The proxy's X-Forwarded-For is applied by the app's middleware, and only from the
+        # proxies in MADOGUCHI_TRUSTED_PROXIES; otherwise this is the connecting peer.
         client = request.client.host if request.client else "unknown"
-        wait = throttle.retry_after(username, client)
+        verdict = throttle.check(username, client)
+        if verdict.delay and not verdict.retry_after:
+            # Many recent failures for this account: answer slowly rather than refuse, so a
+            # stranger cannot lock the real user out. Other requests are served meanwhile.
+            await asyncio.sleep(verdict.delay)
+            verdict = throttle.check(username, client)  # failures may have landed meanwhile
+        # No await from here to throttle.failed(): the check and the count of this attempt
+        # cannot interleave with concurrent attempts, so a burst cannot overshoot the limits.
+        wait = verdict.retry_after
         if wait > 0:
             minutes = int(wait // 60) + 1
             response = page(
@@ -213,7 +224,7 @@ def create_admin_router(settings: Settings) -> APIRouter:
             )
             set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
             return response
-        throttle.succeeded(username)
+        throttle.succeeded(username, client)
         token = context.staff.open_session(account)
         response = RedirectResponse(next_url, status_code=303)
         set_cookie(

@@ -39,6 +39,7 @@ from bot.faq.classifier import EntryClassifier
 from bot.faq.corpus import Corpus, Entry, Problem, fingerprint
 from bot.faq.embeddings import Encoder
 from bot.faq.profile import Profile
+from bot.privacy.redact import without_labels
 from bot.settings import Settings
 from bot.text.japanese import CompoundTable
 from bot.text.language import detect_language
@@ -261,7 +262,8 @@ class FaqEngine:
         self._maybe_reload()
         state = self._state
         assert state is not None
-        ranked, off_topic = state.rank(text, limit)
+        # A redacted message's labels ([電話番号]) say nothing about the question.
+        ranked, off_topic = state.rank(without_labels(text), limit)
         t = self.thresholds
         results = tuple(r for r in ranked if r.confidence >= t.suggest)
         answered = bool(results) and results[0].confidence >= t.answer and not off_topic

@@ -18,9 +18,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.admin.routes import create_admin_router
 from bot.faq.directory import FaqDirectory
+from bot.gateway.body_limit import BodySizeLimitMiddleware
 from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
 from bot.gateway.json_body import (
     BadRequest,
@@ -33,6 +35,7 @@ from bot.gateway.line.api import LineApi
 from bot.gateway.line.channel import LineChannel, LineSettings
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
 from bot.gateway.ratelimit import RateLimitMiddleware, buckets_from_env, rate_from_env
+from bot.gateway.resident_text import TextRejected, prepare
 from bot.gateway.web import add_cross_origin_rules, allowed_origins_from_env, widget_router
 from bot.privacy.hashing import hash_id, load_salt
 from bot.settings import Settings
@@ -42,21 +45,23 @@ from bot.text.language import detect_language
 
 logger = logging.getLogger(__name__)
 
-MAX_TEXT_CHARS = 5000
 MAX_BODY_BYTES = 64 * 1024
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 async def _read_chat_request(request: Request) -> tuple[str, str, str | None]:
-    """Validate a /api/chat body; raise BadRequest with a message a developer can act on."""
+    """Validate a /api/chat body; raise BadRequest with a message a developer can act on.
+    The text returned is already normalised and redacted (see resident_text)."""
     data = await read_json_object(request, MAX_BODY_BYTES)
     session_id, text = session_id_of(data), data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadRequest("'text' is required and must be a non-empty string")
-    if len(text) > MAX_TEXT_CHARS:
-        raise BadRequest(f"'text' must be at most {MAX_TEXT_CHARS} characters", 413)
+    try:
+        text = await asyncio.to_thread(prepare, text)
+    except TextRejected as exc:
+        raise BadRequest(str(exc), 413 if exc.reason == "too_long" else 400) from exc
     lang = None if data.get("lang") is None else lang_of(data["lang"])
-    return session_id, text.strip(), lang
+    return session_id, text, lang
 
 
 def line_settings_from_env() -> LineSettings | None:
@@ -178,5 +183,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
+
+    app.add_middleware(BodySizeLimitMiddleware)  # every route, the staff forms included
+
+    if settings.trusted_proxies:
+        # Added last, so it runs first: the rate limit and the sign-in throttle then see the
+        # client named by a trusted proxy. X-Forwarded-For from anyone else is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     return app

@@ -3,9 +3,9 @@ error messages a developer can act on."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import pydantic_core
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -21,7 +21,10 @@ class BadRequest(ValueError):
 
 
 def json_error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    # After a 413 the rest of the body is not wanted: without "close", the server would read
+    # it all to keep the connection open.
+    headers = {"Connection": "close"} if status == 413 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
@@ -35,11 +38,15 @@ async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
         if len(body) > max_bytes:
             raise BadRequest(f"request body is larger than {max_bytes} bytes", 413)
     try:
-        data = json.loads(body.decode("utf-8"))
+        body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("request body is not UTF-8 text") from exc
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"request body is not valid JSON: {exc.msg}") from exc
+    try:
+        # pydantic's parser refuses, with a message, what the standard library would turn
+        # into a 500: nesting past its recursion limit, numbers out of range, lone surrogates.
+        data = pydantic_core.from_json(body)
+    except ValueError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object")
     return data

@@ -9,7 +9,6 @@ when ``MADOGUCHI_REDIS_URL`` is set.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.gateway.body_limit import send_json_error
 
 logger = logging.getLogger(__name__)
 
@@ -169,18 +170,9 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         retry_after = max(1, math.ceil(wait))
-        body = json.dumps(
-            {"error": f"too many requests; try again in {retry_after} seconds"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(retry_after).encode()),
-                ],
-            }
+        await send_json_error(
+            send,
+            429,
+            f"too many requests; try again in {retry_after} seconds",
+            [(b"retry-after", str(retry_after).encode())],
         )
-        await send({"type": "http.response.body", "body": body})

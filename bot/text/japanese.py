@@ -169,7 +169,7 @@ class CompoundTable:
 
 
 @lru_cache(maxsize=1)
-def _tagger():  # type: ignore[no-untyped-def]
+def tagger():  # type: ignore[no-untyped-def]
     import fugashi  # imported lazily: loading the dictionary takes a moment
 
     return fugashi.Tagger()
@@ -180,7 +180,7 @@ def analyze(text: str, compounds: CompoundTable | None = None) -> list[Morpheme]
     normalized, origin = normalize_with_offsets(text)
     morphemes: list[Morpheme] = []
     cursor = 0
-    for word in _tagger()(normalized):
+    for word in tagger()(normalized):
         surface = word.surface
         start = normalized.find(surface, cursor)
         if start < 0:  # MeCab never rewrites the surface, but stay safe

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from linebot.v3 import WebhookParser
-from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import Message
 from linebot.v3.webhooks import (
     Event,
@@ -32,6 +31,7 @@ from linebot.v3.webhooks import (
 from bot.faq.directory import FaqDirectory
 from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
 from bot.gateway.line.api import LineApi, LineApiError
+from bot.gateway.line.events import MalformedBody, Unparsed, parse_events
 from bot.gateway.line.messages import (
     MAX_MESSAGES_PER_REQUEST,
     build_reply,
@@ -39,6 +39,7 @@ from bot.gateway.line.messages import (
     text_message,
 )
 from bot.gateway.rasa_client import ChatMessage, RasaClient, RasaUnavailable
+from bot.gateway.resident_text import MAX_CHARS, TextRejected, clean, prepare
 from bot.messages import say
 from bot.privacy.hashing import hash_id
 from bot.privacy.redact import redact
@@ -48,7 +49,6 @@ from bot.text.language import SUPPORTED, detect_language
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
-MAX_TEXT_CHARS = 5000
 LANGUAGE_REQUESTS = frozenset({"言語", "言語を選ぶ", "言語変更", "language", "languages"})
 
 
@@ -83,21 +83,35 @@ class LineChannel:
     # -- the webhook -----------------------------------------------------------------------
 
     async def webhook(self, request: Request) -> JSONResponse:
+        # Answered before the body is read: "Connection: close" makes the server drop the
+        # connection rather than read (and discard) the rest of the body to keep it alive.
+        unread = {"Connection": "close"}
         signature = request.headers.get("X-Line-Signature")
         if not signature:
-            return JSONResponse({"error": "missing X-Line-Signature"}, status_code=400)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+            return JSONResponse({"error": "missing X-Line-Signature"}, 400, unread)
+        too_large = JSONResponse({"error": "body too large"}, 413, unread)
+        declared = request.headers.get("Content-Length")
+        if declared is not None and not declared.isdigit():
+            return JSONResponse({"error": "bad Content-Length"}, 400, unread)
+        if declared is not None and int(declared) > MAX_BODY_BYTES:
+            return too_large
+        # Read as it streams in: a chunked body has no Content-Length to refuse it by.
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                return too_large
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return JSONResponse({"error": "body is not UTF-8"}, status_code=400)
-        try:
-            events = self.parser.parse(text, signature)
-        except InvalidSignatureError:
+        if not self.parser.signature_validator.validate(text, signature):
             return JSONResponse({"error": "invalid signature"}, status_code=401)
-        except Exception:  # signed but malformed: nothing to do, and not LINE's fault to retry
+        try:
+            # Parsed here rather than by WebhookParser.parse, so that older payload formats
+            # can be completed before the SDK reads them.
+            events = parse_events(text)
+        except MalformedBody:  # signed but malformed: nothing to do, and not LINE's to retry
             logger.info("Signed LINE webhook with a malformed body ignored")
             return JSONResponse({"error": "malformed webhook body"}, status_code=400)
         for event in events:
@@ -113,7 +127,14 @@ class LineChannel:
 
     # -- events ------------------------------------------------------------------------------
 
-    async def _handle(self, event: Event) -> None:
+    async def _handle(self, event: Event | Unparsed) -> None:
+        handled = (MessageEvent, PostbackEvent, FollowEvent, UnfollowEvent, JoinEvent)
+        if not isinstance(event, handled):
+            # Logged so that a new or changed event format shows up, and not claimed, so
+            # that a redelivery can still be handled once the gateway understands it.
+            kind = event.kind if isinstance(event, Unparsed) else str(event.type)[:40]
+            logger.warning("LINE event of type %r not handled", kind)
+            return
         try:
             event_id = getattr(event, "webhook_event_id", None)
             if event_id and not await asyncio.to_thread(self.store.claim_event, event_id):
@@ -147,8 +168,12 @@ class LineChannel:
             lang = chosen or "ja"
             await self._reply_or_push(event, user_id, [text_message(say("text_only", lang))])
             return
-        text = (event.message.text or "").strip()[:MAX_TEXT_CHARS]
-        if not text:
+        try:
+            # From here on only the normalised, redacted text exists (see resident_text).
+            text = await asyncio.to_thread(prepare, event.message.text or "")
+        except TextRejected as exc:
+            if exc.reason == "too_long":
+                await self._too_long(event, user_id, user_hash, chosen)
             return
         if text.casefold() in LANGUAGE_REQUESTS:  # e.g. from the rich menu's language tile
             picker = text_message(say("choose_language", chosen or "ja"), language_items())
@@ -168,7 +193,7 @@ class LineChannel:
             chats = await self.rasa.send(user_hash, text, metadata)
             outcome = outcome_of(chats)
         except RasaUnavailable as exc:
-            logger.warning("Rasa unavailable for a LINE message (%s): %s", exc, redact(text))
+            logger.warning("Rasa unavailable for a LINE message (%s): %s", exc, text)
             chats = [ChatMessage(text=say("unavailable", chosen or detect_language(text)))]
             outcome = Outcome("error")
         await loading
@@ -183,7 +208,24 @@ class LineChannel:
         )
         delivered = await self._reply_or_push(event, user_id, build_reply(chats, lang))
         if not delivered:
-            logger.error("LINE answer not delivered; the question was: %s", redact(text))
+            logger.error("LINE answer not delivered; the question was: %s", text)
+
+    async def _too_long(
+        self, event: MessageEvent, user_id: str, user_hash: str, chosen: str | None
+    ) -> None:
+        """Asks for a shorter question; the log keeps the start of it, redacted."""
+        start = clean(event.message.text or "")[:MAX_CHARS]
+        lang = chosen or detect_language(start)
+        reply = text_message(say("too_long", lang, limit=str(MAX_CHARS)))
+        await self._reply_or_push(event, user_id, [reply])
+        await log_turn(
+            self.store,
+            text=await asyncio.to_thread(redact, start),
+            channel="line",
+            lang=lang,
+            session_hash=user_hash,
+            outcome=Outcome("other"),
+        )
 
     async def _show_loading(self, user_id: str) -> None:
         try:
@@ -203,6 +245,10 @@ class LineChannel:
             await self._reply_or_push(event, user_id, [text_message(say("language_set", lang))])
             return
         if data.get("feedback") in ("yes", "no") and data.get("faq"):
+            corpus = await asyncio.to_thread(self.directory.corpus)
+            if data["faq"] not in corpus.entries:  # not ours, or since removed: not stored
+                logger.warning("LINE feedback postback for an FAQ id not in the corpus ignored")
+                return
             lang = await asyncio.to_thread(self.store.user_language, user_hash) or "ja"
             helpful = data["feedback"] == "yes"
             await asyncio.to_thread(
@@ -220,6 +266,8 @@ class LineChannel:
                 contact = self.directory.contact_for(data["faq"], lang)
                 reply = say("not_helpful", lang, contact=contact)
             await self._reply_or_push(event, user_id, [text_message(reply)])
+            return
+        logger.warning("LINE postback with data not understood ignored")
 
     async def _follow(self, event: FollowEvent) -> None:
         user = self._user(event)
