@@ -38,6 +38,8 @@ bench: setup
 	$(APP_VENV)/bin/python bench/one_question_corpus.py
 	$(APP_VENV)/bin/python bench/chat_latency.py
 	$(APP_VENV)/bin/python bench/line_latency.py
+	$(APP_VENV)/bin/python bench/hostile_input.py
+	$(APP_VENV)/bin/python bench/chat_eval.py
 
 # The app environment: gateway, action server (rasa-sdk), FAQ engine, tools and tests.
 # torch comes from the CPU wheel pinned in pyproject.toml.

@@ -20,13 +20,16 @@ from bot.privacy.redact import redact
 from bot.text.japanese import normalize
 
 MAX_CHARS = 1000
-MAX_TOKENS = 400
+MAX_TOKENS = 500
+# LINE's own limit on a text message; longer is refused before it is even normalised.
+MAX_RAW_CHARS = 5000
 # Letters with more marks than this on them are noise (Zalgo text); the rest are dropped.
 MAX_COMBINING_MARKS = 2
 
-# Roughly how Rasa's tokenizer and featurizers count: a Latin or Hangul word, a number, or
-# one character of any other script (kanji, kana) or punctuation.
+# Roughly how Rasa's tokenizer counts: a Latin or Hangul word, a number, a piece of
+# punctuation, and for kanji and kana, whose words fugashi finds, one word per two characters.
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]+|[0-9]+|[\uac00-\ud7a3]+|\S")
+_KANJI_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
@@ -58,6 +61,13 @@ def clean(text: str) -> str:
 def prepare(raw: str) -> str:
     """The resident's message, normalised and redacted: the only form that leaves the
     gateway. Raises TextRejected when it is empty or too long."""
+    return redact(check(raw))
+
+
+def check(raw: str) -> str:
+    """The message cleaned and within the limits, not yet redacted; or TextRejected."""
+    if len(raw) > MAX_RAW_CHARS:  # refused before normalising it costs anything
+        raise TextRejected(f"'text' must be at most {MAX_CHARS} characters", "too_long")
     text = clean(raw)
     if not text:
         raise TextRejected("'text' is empty", "empty")
@@ -65,8 +75,13 @@ def prepare(raw: str) -> str:
         raise TextRejected(f"'text' must be at most {MAX_CHARS} characters", "too_long")
     if token_count(text) > MAX_TOKENS:
         raise TextRejected(f"'text' must be at most {MAX_TOKENS} words", "too_long")
-    return redact(text)
+    # Rasa reads a message that starts with "/" as an intent ("/restart"): never a resident's.
+    text = text.lstrip("/").strip()
+    if not text:
+        raise TextRejected("'text' is empty", "empty")
+    return text
 
 
 def token_count(text: str) -> int:
-    return len(_TOKEN.findall(text))
+    kanji_kana = len(_KANJI_KANA.findall(text))
+    return len(_TOKEN.findall(text)) - kanji_kana + (kanji_kana + 1) // 2

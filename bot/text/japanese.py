@@ -10,10 +10,10 @@ offsets that point into the message the resident typed.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 # CJK radicals that PDFs and some IMEs emit in place of the real ideographs and that NFKC
@@ -168,11 +168,18 @@ class CompoundTable:
         return best
 
 
-@lru_cache(maxsize=1)
-def tagger():  # type: ignore[no-untyped-def]
-    import fugashi  # imported lazily: loading the dictionary takes a moment
+_per_thread = threading.local()
 
-    return fugashi.Tagger()
+
+def tagger():  # type: ignore[no-untyped-def]
+    """This thread's fugashi tagger. One per thread: a tagger's nodes are views into its own
+    buffer, so a parse in another thread would change them while they are read."""
+    found = getattr(_per_thread, "tagger", None)
+    if found is None:
+        import fugashi  # imported lazily: loading the dictionary takes a moment
+
+        found = _per_thread.tagger = fugashi.Tagger()
+    return found
 
 
 def analyze(text: str, compounds: CompoundTable | None = None) -> list[Morpheme]:

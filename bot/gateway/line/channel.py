@@ -214,7 +214,7 @@ class LineChannel:
         self, event: MessageEvent, user_id: str, user_hash: str, chosen: str | None
     ) -> None:
         """Asks for a shorter question; the log keeps the start of it, redacted."""
-        start = clean(event.message.text or "")[:MAX_CHARS]
+        start = await asyncio.to_thread(lambda: clean((event.message.text or "")[:MAX_CHARS]))
         lang = chosen or detect_language(start)
         reply = text_message(say("too_long", lang, limit=str(MAX_CHARS)))
         await self._reply_or_push(event, user_id, [reply])
@@ -291,7 +291,10 @@ class LineChannel:
         token, push. Returns whether everything was delivered."""
         pending = list(messages)
         token = getattr(event, "reply_token", None)
-        age = time.time() - (getattr(event, "timestamp", 0) or 0) / 1000
+        try:
+            age = time.time() - (getattr(event, "timestamp", 0) or 0) / 1000
+        except OverflowError:  # a timestamp no clock can read: the token is no use either
+            age = float("inf")
         if token and age < self.settings.reply_window:
             try:
                 await self.api.reply(token, pending[:MAX_MESSAGES_PER_REQUEST])
