@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.chat_latency import percentile, questions
 from bot.gateway.resident_text import MAX_CHARS, MAX_TOKENS, TextRejected, prepare
 from tests.fake_line import FakeLine, sign, text_event, webhook_body
-from tests.stack import Stack
+from tests.stack import Stack, process_tree_rss
 
 SECRET = "bench-channel-secret"
 REPLY, PUSH = "/v2/bot/message/reply", "/v2/bot/message/push"
@@ -84,33 +84,6 @@ def worst_inputs() -> dict[str, str]:
         f"{MAX_TOKENS} latin tokens": longest(lambda n: "a " * n, MAX_TOKENS * 2),
         f"{MAX_CHARS}-char word": longest(lambda n: "a" * n, MAX_CHARS * 2),
     }
-
-
-def process_tree_rss(pid: int) -> int:
-    """Resident memory of ``pid`` and its descendants, in bytes."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [c for c, p in parents.items() if p == parent and c not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    total = 0
-    for member in tree:
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            continue
-    return total
 
 
 @dataclass

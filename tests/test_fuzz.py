@@ -54,7 +54,6 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -71,7 +70,7 @@ from tests.fake_line import (
     text_event,
     user_event,
 )
-from tests.stack import Stack, running_stack
+from tests.stack import Stack, process_tree_rss, running_stack
 
 pytestmark = pytest.mark.rasa
 
@@ -881,35 +880,6 @@ class Fuzzer:
 
 
 # -- measuring -------------------------------------------------------------------------------
-
-
-def process_tree_rss(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants, in bytes."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, its_parent in parents.items():
-            if its_parent == parent and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    total = 0
-    for member in tree:
-        try:
-            status = Path(f"/proc/{member}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-    return total
 
 
 def percentile(values: list[float], share: float) -> float:
