@@ -1,15 +1,16 @@
-"""Custom actions: answers from the FAQ engine, honest declines, small talk and contacts.
+"""The one custom action: every resident message is decided in bot.conversation.decide.
 
 Every reply is in the resident's language, which comes from the channel's metadata (a
 language chosen in the widget or on LINE), else from the message itself, else from the
-conversation so far. Each action stores that language in the `language` slot.
+conversation so far. The action writes nothing: it says in the reply what happened (the
+outcome, the entry, the candidates) and the gateway logs it.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -17,17 +18,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.faq.engine import FaqEngine, Reply, Result, build_engine
+from bot.conversation.context import Context, slot_values
+from bot.conversation.decide import Decision, Turn, decide
+from bot.conversation.guide import GuideFile
+from bot.faq.corpus import Entry
+from bot.faq.engine import FaqEngine, build_engine
 from bot.messages import say
 from bot.settings import Settings
-from bot.storage.db import Store
 from bot.text.language import SUPPORTED, detect
 from bot.text.language import warm_up as warm_up_language_detection
 
-logger = logging.getLogger(__name__)
-
 # Below this confidence a candidate says nothing about which department to point to.
 ROUTING_CONFIDENCE = 0.15
+# Candidate ids the reply carries for the log and the review queue.
+MAX_CANDIDATES = 5
 
 
 @lru_cache(maxsize=1)
@@ -49,8 +53,8 @@ def _build_engine() -> FaqEngine:
 
 
 @lru_cache(maxsize=1)
-def store() -> Store:
-    return Store(settings().database_url)
+def guide_file() -> GuideFile:
+    return GuideFile(settings().conversation_path)
 
 
 def _metadata(tracker: Tracker) -> dict[str, Any]:
@@ -75,156 +79,106 @@ def conversation_language(tracker: Tracker) -> str:
     return slot if slot in SUPPORTED else detection.lang
 
 
-def conversation_channel(tracker: Tracker) -> str:
-    return str(_metadata(tracker).get("channel") or tracker.get_latest_input_channel() or "rest")
+def _buttons(entries: list[Entry], lang: str) -> list[dict[str, str]]:
+    return [
+        {"title": e.canonical_question(lang), "payload": e.canonical_question(lang)}
+        for e in entries
+    ]
 
 
-def _suggestion_buttons(results: list[Result], lang: str) -> list[dict[str, str]]:
-    buttons = []
-    for result in results:
-        question = result.entry.canonical_question(lang)
-        buttons.append({"title": question, "payload": question})
-    return buttons
-
-
-def _answer_text(reply: Reply, lang: str) -> tuple[str, str]:
-    faq = engine()
-    best = reply.results[0]
-    text, answer_lang = faq.render_answer(best.entry, lang)
+def _answer_text(faq: FaqEngine, entry: Entry, lang: str) -> tuple[str, str]:
+    text, answer_lang = faq.render_answer(entry, lang)
     if answer_lang != lang:
         text = f"{say('untranslated', lang)}\n{text}".strip()
     links = [
-        f"{best.entry.link_title(link, lang)}: {faq.profile.render(link.url, lang)}"
-        for link in best.entry.links
+        f"{entry.link_title(link, lang)}: {faq.profile.render(link.url, lang)}"
+        for link in entry.links
     ]
     return ("\n\n".join([text, "\n".join(links)]) if links else text), answer_lang
 
 
-def answer_from_faq(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> bool:
-    """Answers or suggests from the engine. Returns False when it found nothing to say."""
-    text = tracker.latest_message.get("text") or ""
-    reply = engine().search(text, lang)
-    if reply.answered:
-        best = reply.results[0]
-        answer, answer_lang = _answer_text(reply, lang)
+def _reply(faq: FaqEngine, decision: Decision, tracker: Tracker) -> tuple[str, list[Entry], str]:
+    """The text, the buttons and the language of the reply to ``decision``."""
+    lang = decision.lang
+    profile = faq.profile
+    if decision.outcome == "answered" and decision.entry is not None:
+        text, answer_lang = _answer_text(faq, decision.entry, lang)
+        return text, decision.options, answer_lang
+    if decision.outcome == "clarify":
+        return say("which_one", lang), decision.options, lang
+    if decision.outcome == "suggestions":
+        return say("did_you_mean", lang), decision.options, lang
+    if decision.outcome == "small_talk":
+        return say(decision.small_talk or "greet", lang, city=profile.city_name(lang)), [], lang
+    if decision.outcome == "contact":
+        return say("contact_human", lang, contact=profile.contact(None, lang)), [], lang
+    routed = [c for c in decision.candidates if c.confidence >= ROUTING_CONFIDENCE]
+    department = routed[0].entry.department if routed else None
+    return say("cannot_answer", lang, contact=profile.contact(department, lang)), [], lang
+
+
+class ActionRespond(Action):
+    def name(self) -> str:
+        return "action_respond"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        faq = engine()
+        now = time.time()
+        lang = conversation_language(tracker)
+        intent = tracker.latest_message.get("intent") or {}
+        context = Context.from_slots(
+            tracker.current_slot_values(), now, settings().conversation_idle_minutes
+        )
+        turn = Turn(
+            text=tracker.latest_message.get("text") or "",
+            lang=lang,
+            intent=intent.get("name"),
+            intent_confidence=float(intent.get("confidence") or 0.0),
+        )
+        decision = decide(faq, guide_file().get(faq.corpus), turn, context)
+        if decision.outcome == "answered" and decision.kind in ("first", "switch"):
+            # Runners-up close to the answer ride along as "did you mean" buttons.
+            decision.options = [
+                r.entry
+                for r in decision.candidates[1:4]
+                if r.confidence >= 0.85 * (decision.confidence or 0)
+            ]
+        text, buttons, reply_lang = _reply(faq, decision, tracker)
         dispatcher.utter_message(
-            text=answer,
-            buttons=_suggestion_buttons(engine().suggestions(reply), lang) or None,
+            text=text,
+            buttons=_buttons(buttons, lang) or None,
             json_message={
                 "madoguchi": True,
-                "faq_id": best.entry.id,
-                "lang": answer_lang,
-                "confidence": round(best.confidence, 3),
+                "outcome": decision.outcome,
+                "turn": decision.kind,
+                "faq_id": decision.entry.id if decision.entry else None,
+                "lang": reply_lang,
+                "confidence": None
+                if decision.confidence is None
+                else round(decision.confidence, 3),
+                "candidates": [c.entry.id for c in decision.candidates[:MAX_CANDIDATES]],
+                "options": [e.id for e in buttons],
+                "reason": decision.reason,
+                "topic": context.topic,
             },
         )
-        return True
-    if reply.results:
-        dispatcher.utter_message(
-            text=say("did_you_mean", lang),
-            buttons=_suggestion_buttons(list(reply.results), lang),
-            json_message={"madoguchi": True, "lang": lang, "outcome": "suggestions"},
+        answered = decision.subject if decision.outcome == "answered" else None
+        slots = slot_values(
+            answered=answered,
+            options=buttons if decision.outcome == "clarify" else [],
+            keep_topic=decision.outcome in ("small_talk", "contact", "clarify"),
+            now=now,
         )
-        return True
-    return False
-
-
-def decline(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, reason: str) -> None:
-    """Says honestly that there is no answer, gives the contact, and logs the question."""
-    text = tracker.latest_message.get("text") or ""
-    candidates = engine().search(text, lang).candidates[:3]
-    routed = [c for c in candidates if c.confidence >= ROUTING_CONFIDENCE]
-    department = routed[0].entry.department if routed else None
-    profile = engine().profile
-    dispatcher.utter_message(
-        text=say("cannot_answer", lang, contact=profile.contact(department, lang)),
-        json_message={"madoguchi": True, "lang": lang, "outcome": "unanswered"},
-    )
-    try:
-        store().log_unanswered(
-            text=text,
-            channel=conversation_channel(tracker),
-            lang=lang,
-            session_hash=tracker.sender_id or "",
-            reason=reason,
-            candidate_ids=[c.entry.id for c in candidates],
-        )
-    except Exception:  # the resident still gets the reply; staff see the error in the log
-        logger.exception("Could not store an unanswered question")
-
-
-class ActionAnswerFaq(Action):
-    def name(self) -> str:
-        return "action_answer_faq"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        lang = conversation_language(tracker)
-        if not answer_from_faq(dispatcher, tracker, lang):
-            decline(dispatcher, tracker, lang, reason="no_match")
-        return [SlotSet("language", lang)]
-
-
-class ActionCannotAnswer(Action):
-    """Out-of-scope messages, and messages whose kind Rasa could not tell.
-
-    When Rasa is merely unsure (a typo-ridden or very short message), the FAQ engine still
-    gets a chance: it may recognise the words even where the intent classifier did not.
-    """
-
-    def name(self) -> str:
-        return "action_cannot_answer"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        lang = conversation_language(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "out_of_scope":
-            decline(dispatcher, tracker, lang, reason="out_of_scope")
-        elif not answer_from_faq(dispatcher, tracker, lang):
-            decline(dispatcher, tracker, lang, reason="fallback")
-        return [SlotSet("language", lang)]
-
-
-class ActionSmallTalk(Action):
-    def name(self) -> str:
-        return "action_small_talk"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        lang = conversation_language(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        key = intent if intent in ("greet", "goodbye", "thanks") else "greet"
-        city = engine().profile.city_name(lang)
-        dispatcher.utter_message(
-            text=say(key, lang, city=city),
-            json_message={"madoguchi": True, "lang": lang, "outcome": "small_talk"},
-        )
-        return [SlotSet("language", lang)]
-
-
-class ActionContactHuman(Action):
-    def name(self) -> str:
-        return "action_contact_human"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        lang = conversation_language(tracker)
-        contact = engine().profile.contact(None, lang)
-        dispatcher.utter_message(
-            text=say("contact_human", lang, contact=contact),
-            json_message={"madoguchi": True, "lang": lang, "outcome": "contact"},
-        )
-        return [SlotSet("language", lang)]
+        return [SlotSet("language", lang)] + [SlotSet(k, v) for k, v in slots.items()]
 
 
 def _warm_up() -> None:
     """Build the FAQ index and load the models before the first resident asks, so that
     nobody waits several seconds for them."""
-    engine()
+    faq = engine()
+    guide_file().get(faq.corpus)
     warm_up_language_detection()
 
 

@@ -4,7 +4,8 @@ Starts Rasa, the action server and the gateway (the shared test model), sends ev
 of the set as the first message of its own conversation, and prints, per language, the
 share answered outright with a relevant entry (first-answer accuracy), the share of
 must-not-answer queries declined, and the engine's own figures on the same queries for
-comparison. The gateway redacts each message first, as it does for residents.
+comparison: its first-answer accuracy (answered outright, in process, on the same redacted
+text) and its hit@1. The gateway redacts each message first, as it does for residents.
 
     .venv/bin/python bench/chat_eval.py [--queries tests/eval/test.jsonl]
 """
@@ -24,6 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.cli import main as madoguchi
+from bot.faq.engine import build_engine
+from bot.gateway.resident_text import prepare
+from bot.settings import Settings
 from tests.stack import running_stack
 
 
@@ -62,16 +66,28 @@ def main() -> int:
                 else:
                     counts[key]["oos"] += 1
                     counts[key]["declined"] += first is None
+    faq = build_engine(Settings.from_env())
+    for row in rows:
+        relevant = relevant_ids(row)
+        if not relevant:
+            continue
+        reply = faq.search(prepare(row["query"]))
+        right = reply.answered and reply.results[0].entry.id in relevant
+        for key in (row.get("lang", "ja"), "all"):
+            counts[key]["engine_first"] += right
     engine = engine_figures(path)
-    header = ("lang", "n", "chat first-answer", "engine hit@1", "chat oos declined")
-    print(f"{header[0]:5} {header[1]:>4} {header[2]:>18} {header[3]:>13} {header[4]:>18}")
+    print(
+        f"{'lang':5} {'n':>4} {'chat first-answer':>18} {'engine first-answer':>20} "
+        f"{'engine hit@1':>13} {'oos declined':>13}"
+    )
     for lang, c in sorted(counts.items(), key=lambda kv: (kv[0] == "all", kv[0])):
         figures = engine if lang == "all" else engine["by_lang"].get(lang, {})
-        right = c["right_first"] / c["answerable"] if c["answerable"] else float("nan")
+        n = c["answerable"] or 1
         declined = c["declined"] / c["oos"] if c["oos"] else float("nan")
         print(
-            f"{lang:5} {c['answerable'] + c['oos']:>4} {right:>18.3f} "
-            f"{figures.get('hit@1', float('nan')):>13.3f} {declined:>18.3f}"
+            f"{lang:5} {c['answerable'] + c['oos']:>4} {c['right_first'] / n:>18.3f} "
+            f"{c['engine_first'] / n:>20.3f} {figures.get('hit@1', float('nan')):>13.3f} "
+            f"{declined:>13.3f}"
         )
     return 0
 

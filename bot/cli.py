@@ -120,7 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     db_current.set_defaults(handler=_db_current)
 
     purge = commands.add_parser(
-        "purge", help="delete logs, unanswered questions and feedback past the retention period"
+        "purge",
+        help="delete logs, unanswered questions, feedback and Rasa's conversation events past "
+        "the retention period",
     )
     purge.add_argument(
         "--days", type=int, help="retention in days (default: MADOGUCHI_RETENTION_DAYS or 365)"
@@ -160,6 +162,26 @@ def _faq_validate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(corpus.problems)} problem(s) in {corpus_dir}", file=sys.stderr)
         return 1
     print(f"ok: {len(corpus)} entries in {corpus_dir}")
+    return _conversation_validate(settings.conversation_path, corpus) if args.corpus is None else 0
+
+
+def _conversation_validate(path: Path, corpus) -> int:  # type: ignore[no-untyped-def]
+    """faq/conversation.yml: its facets, relations and clarifying questions."""
+    import yaml
+
+    from bot.conversation.guide import Guide, GuideError
+
+    if not path.exists():
+        return 0
+    try:
+        guide = Guide.from_data(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, corpus)
+    except (GuideError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"ok: {len(guide.facets)} facets, {len(guide.by_entry) + len(guide.by_category)} "
+        f"relations, {len(guide.clarifications)} clarifying questions in {path}"
+    )
     return 0
 
 
@@ -377,7 +399,10 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     if days < 1:
         print("error: --days must be at least 1", file=sys.stderr)
         return 2
+    from bot.storage.tracker import purge_tracker
+
     deleted = Store(settings.database_url).purge(days)
+    deleted["rasa tracker events"] = purge_tracker(settings.tracker_url, days)
     for table, count in deleted.items():
         print(f"{table}: {count} row(s) older than {days} days deleted")
     return 0

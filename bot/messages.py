@@ -57,6 +57,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Có phải bạn muốn hỏi một trong những câu sau?",
         "pt": "Você quis dizer uma destas perguntas?",
     },
+    "which_one": {
+        "ja": "どの手続きについてですか？ 下から選ぶか、ひとことで教えてください。",
+        "en": "Which one do you mean? Choose below, or tell me in a few words.",
+        "zh": "您问的是哪一项？请在下面选择，或简单告诉我。",
+        "ko": "어느 쪽에 대해 궁금하신가요? 아래에서 고르시거나 간단히 알려 주세요.",
+        "vi": "Bạn muốn hỏi về việc nào? Hãy chọn bên dưới hoặc cho tôi biết ngắn gọn.",
+        "pt": "Sobre qual delas? Escolha abaixo ou diga em poucas palavras.",
+    },
     "related": {
         "ja": "関連する質問：",
         "en": "Related questions:",

@@ -57,13 +57,21 @@ def quiet_environment(settings: Settings) -> dict[str, str]:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "MADOGUCHI_ACTIONS_URL": settings.actions_url,
             "MADOGUCHI_ACTIONS_TOKEN": actions_token(settings),
-            "MADOGUCHI_TRACKER_DB": str(settings.tracker_db),
+            "MADOGUCHI_TRACKER_URL": rasa_database_url(settings.tracker_url),
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(settings.root), env.get("PYTHONPATH", "")) if p
             ),
         }
     )
     return env
+
+
+def rasa_database_url(url: str) -> str:
+    """A database URL as Rasa's SQLAlchemy 1.4 with psycopg2 reads it."""
+    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url.removeprefix(prefix)
+    return url
 
 
 def model_path(settings: Settings) -> Path:

@@ -66,6 +66,11 @@ class Settings:
     actions_token: str = ""
     # Rasa's tracker store; empty: var/rasa-tracker.db.
     tracker_db_path: str = ""
+    # Rasa's tracker store as a database URL (PostgreSQL in production); empty: the SQLite
+    # file above.
+    tracker_url_setting: str = ""
+    # Minutes without a message after which a conversation's topic is forgotten.
+    conversation_idle_minutes: float = 30.0
 
     @property
     def corpus_dir(self) -> Path:
@@ -93,6 +98,16 @@ class Settings:
     def tracker_db(self) -> Path:
         """Rasa's tracker store (SQLite): the conversations' redacted events."""
         return Path(self.tracker_db_path or self.root / "var" / "rasa-tracker.db")
+
+    @property
+    def tracker_url(self) -> str:
+        """Rasa's tracker store as a SQLAlchemy URL."""
+        return self.tracker_url_setting or f"sqlite:///{self.tracker_db}"
+
+    @property
+    def conversation_path(self) -> Path:
+        """Facets, relations and clarifying questions (bot.conversation.guide)."""
+        return self.faq_dir / "conversation.yml"
 
     @property
     def embeddings_dir(self) -> Path:
@@ -123,6 +138,8 @@ class Settings:
             retention_days=int(_env("MADOGUCHI_RETENTION_DAYS", "365")),
             trusted_proxies=trusted_proxies_from(_env("MADOGUCHI_TRUSTED_PROXIES", "")),
             tracker_db_path=_env("MADOGUCHI_TRACKER_DB", ""),
+            tracker_url_setting=_env("MADOGUCHI_TRACKER_URL", ""),
+            conversation_idle_minutes=float(_env("MADOGUCHI_CONVERSATION_IDLE_MINUTES", "30")),
             actions_host=_env("MADOGUCHI_ACTIONS_HOST", "127.0.0.1"),
             rasa_host=_env("MADOGUCHI_RASA_HOST", "127.0.0.1"),
             actions_token=_env("MADOGUCHI_ACTIONS_TOKEN", ""),

@@ -106,15 +106,15 @@ class Stack:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         return time.monotonic() - started
 
-    def start(self, timeout: float = 300.0) -> None:
+    def start(self, timeout: float = 300.0, names: tuple[str, ...] = SERVICES) -> None:
         logs = self.workdir / "logs"
         logs.mkdir(exist_ok=True)
-        for name in SERVICES:
+        for name in names:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "serve", name],
                 cwd=PROJECT_ROOT,
                 env=self.env,
-                stdout=(logs / f"{name}.log").open("wb"),
+                stdout=(logs / f"{name}.log").open("ab"),
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # see bot.services.run_all
             )
@@ -124,18 +124,23 @@ class Stack:
             "gateway": f"{self.gateway_url}/healthz",
         }
         deadline = time.monotonic() + timeout
-        for name, url in urls.items():
+        for name in names:
             while True:
                 if self.processes[name].poll() is not None:
                     raise RuntimeError(f"{name} exited:\n{self.log(name)}")
                 try:
-                    if httpx.get(url, timeout=2).status_code == 200:
+                    if httpx.get(urls[name], timeout=2).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{name} did not start:\n{self.log(name)}")
                 time.sleep(0.5)
+
+    def restart(self, name: str) -> None:
+        """Stop one service and start it again, as after a crash or a deployment."""
+        self.stop((name,))
+        self.start(names=(name,))
 
     def log(self, name: str) -> str:
         path = self.workdir / "logs" / f"{name}.log"

@@ -349,3 +349,38 @@ def test_fuzzed_webhook_bodies_never_cause_a_server_error(stack, line) -> None: 
             assert response.status_code < 500, (number, body[:200], response.text)
     assert httpx.get(f"{stack.gateway_url}/healthz").status_code == 200
     assert statuses.count(200) > 400
+
+
+def _answered_faq(request) -> str | None:  # type: ignore[no-untyped-def]
+    """The entry a LINE reply answered, from its 役に立ちましたか？ postback."""
+    items = (request.body["messages"][-1].get("quickReply") or {}).get("items", [])
+    for item in items:
+        data = item["action"].get("data", "")
+        if "faq=" in data:
+            return data.split("faq=")[1].split("&")[0]
+    return None
+
+
+def _say(stack: Stack, line: FakeLine, someone: str, message: str):  # type: ignore[no-untyped-def]
+    """The reply to this message (a late reply to an earlier test's event is skipped)."""
+    event = text_event(message, user=someone)
+    assert post(stack, webhook_body(event)).status_code == 200
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for request in line.requests(REPLY):
+            if request.body["replyToken"] == event["replyToken"]:
+                return request
+        time.sleep(0.05)
+    raise AssertionError(f"no reply to {message!r}")
+
+
+def test_follow_up_and_clarifying_question_over_line(stack, line) -> None:  # type: ignore[no-untyped-def]
+    someone = user()
+    assert _answered_faq(_say(stack, line, someone, "住民票がほしい")) == "certificate-residence"
+    assert _answered_faq(_say(stack, line, someone, "いくらかかる？")) == "certificate-fees"
+    assert _answered_faq(_say(stack, line, someone, "代理人でもいい？")) == "certificate-proxy"
+    clarify = _say(stack, line, someone, "引っ越します")
+    assert _answered_faq(clarify) is None
+    items = clarify.body["messages"][-1]["quickReply"]["items"]
+    tap = next(i["action"] for i in items if "転出" in i["action"]["text"])
+    assert _answered_faq(_say(stack, line, someone, tap["text"])) == "moving-out"

@@ -112,6 +112,8 @@ class Reply:
     answered: bool
     # The best-ranked entries whatever their confidence (for logging, routing, evaluation).
     candidates: tuple[Result, ...] = ()
+    # Closer to an out-of-scope example than to any FAQ question.
+    off_topic: bool = False
 
     @property
     def best(self) -> Result | None:
@@ -272,6 +274,7 @@ class FaqEngine:
             results=results if answered else results[: t.max_suggestions],
             answered=answered,
             candidates=tuple(ranked),
+            off_topic=off_topic,
         )
 
     def suggestions(self, reply: Reply) -> list[Result]:

@@ -13,7 +13,6 @@ import logging
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -23,7 +22,6 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from bot.admin.routes import create_admin_router
 from bot.faq.directory import FaqDirectory
 from bot.gateway.body_limit import BodySizeLimitMiddleware
-from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
 from bot.gateway.json_body import (
     BadRequest,
     json_error,
@@ -33,15 +31,15 @@ from bot.gateway.json_body import (
 )
 from bot.gateway.line.api import LineApi
 from bot.gateway.line.channel import LineChannel, LineSettings
-from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.gateway.rasa_client import RasaClient
 from bot.gateway.ratelimit import RateLimitMiddleware, buckets_from_env, rate_from_env
 from bot.gateway.resident_text import TextRejected, prepare
+from bot.gateway.turn import take_turn
 from bot.gateway.web import add_cross_origin_rules, allowed_origins_from_env, widget_router
 from bot.privacy.hashing import hash_id, load_salt
 from bot.settings import Settings
 from bot.storage.db import Store
 from bot.storage.retention import purge_daily
-from bot.text.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         # Opening the store upgrades the database schema; not on the event loop.
         app.state.store = await asyncio.to_thread(Store, settings.database_url)
-        purging = asyncio.create_task(purge_daily(app.state.store, settings.retention_days))
+        purging = asyncio.create_task(
+            purge_daily(app.state.store, settings.retention_days, settings.tracker_url)
+        )
         app.state.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
         app.state.line = None
         if line_settings is not None:
@@ -121,37 +121,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session_id, text, lang = await _read_chat_request(request)
         except BadRequest as exc:
             return json_error(str(exc), exc.status)
-        metadata: dict[str, Any] = {"channel": "web"}
-        if lang:
-            metadata["lang"] = lang
-        session_hash = hash_id(session_id, salt)
-        try:
-            messages = await app.state.rasa.send(session_hash, text, metadata)
-        except RasaUnavailable as exc:
-            logger.warning("Rasa unavailable: %s", exc)
-            await log_turn(
-                app.state.store,
-                text=text,
-                channel="web",
-                lang=lang or detect_language(text),
-                session_hash=session_hash,
-                outcome=Outcome("error"),
-            )
-            return json_error("the assistant is not available right now; please try again", 503)
-        reply_lang = next((m.lang for m in messages if m.lang), None) or lang
-        reply_lang = reply_lang or detect_language(text)
-        await log_turn(
+        turn = await take_turn(
+            app.state.rasa,
             app.state.store,
             text=text,
             channel="web",
-            lang=reply_lang,
-            session_hash=session_hash,
-            outcome=outcome_of(messages),
+            session_hash=hash_id(session_id, salt),
+            lang=lang,
         )
+        if not turn.available:
+            return json_error("the assistant is not available right now; please try again", 503)
         return JSONResponse(
             {
-                "messages": [m.public() for m in messages],
-                "lang": reply_lang,
+                "messages": [m.public() for m in turn.messages],
+                "lang": turn.lang,
+                # What the reply is (answered, clarify, suggestions, unanswered, …) and what
+                # the message was to the conversation (first, follow_up, switch, …).
+                "outcome": turn.outcome.outcome,
+                "turn": turn.outcome.turn,
             }
         )
 

@@ -1,8 +1,10 @@
-"""Logs every resident message with what became of it, for the monthly report.
+"""Logs every resident message with what became of it, for staff and the monthly report.
 
-The gateway sees every channel's messages and Rasa's replies, so it writes the log. A failure
-to write is logged and never stops the answer, and the write runs in a worker thread so that
-the event loop keeps serving other residents meanwhile.
+The gateway sees every channel's messages and what the action decided, so it writes the log:
+one row per turn (its outcome, the kind of turn and the topic it was read against), and for a
+question that went unanswered a row in the review queue with the engine's candidates. The
+action server writes nothing. A failure to write is logged and never stops the answer, and
+the write runs in a worker thread so that the event loop keeps serving other residents.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.gateway.rasa_client import ChatMessage
 from bot.storage.db import Store
@@ -24,17 +26,53 @@ class Outcome:
     outcome: str
     faq_id: str | None = None
     score: float | None = None
+    turn: str | None = None
+    topic: str | None = None
+    reason: str | None = None
+    candidates: tuple[str, ...] = field(default=())
 
 
 def outcome_of(messages: Sequence[ChatMessage]) -> Outcome:
     """What Rasa's reply amounts to: an FAQ answer wins over anything else it said."""
-    for message in messages:
-        if message.faq_id:
-            return Outcome("answered", message.faq_id, message.score)
-    for message in messages:
-        if message.outcome in OUTCOMES:
-            return Outcome(message.outcome)
-    return Outcome("other")
+    decided = next((m for m in messages if m.faq_id), None) or next(
+        (m for m in messages if m.outcome in OUTCOMES), None
+    )
+    if decided is None:
+        return Outcome("other")
+    return Outcome(
+        "answered" if decided.faq_id else str(decided.outcome),
+        decided.faq_id,
+        decided.score if decided.faq_id else None,
+        decided.turn,
+        decided.topic,
+        decided.reason,
+        tuple(decided.candidates),
+    )
+
+
+def _write(
+    store: Store, text: str, channel: str, lang: str, session_hash: str, outcome: Outcome
+) -> None:
+    store.log_message(
+        text=text,
+        channel=channel,
+        lang=lang,
+        session_hash=session_hash,
+        outcome=outcome.outcome,
+        faq_id=outcome.faq_id,
+        score=outcome.score,
+        turn=outcome.turn,
+        topic_faq_id=outcome.topic,
+    )
+    if outcome.outcome == "unanswered":
+        store.log_unanswered(
+            text=text,
+            channel=channel,
+            lang=lang,
+            session_hash=session_hash,
+            reason=outcome.reason or "no_match",
+            candidate_ids=outcome.candidates,
+        )
 
 
 async def log_turn(
@@ -46,19 +84,10 @@ async def log_turn(
     session_hash: str,
     outcome: Outcome,
 ) -> None:
-    """Write one log row (the store redacts the text); never raises."""
+    """Write the turn's rows (the store redacts the text); never raises."""
     if store is None:
         return
     try:
-        await asyncio.to_thread(
-            store.log_message,
-            text=text,
-            channel=channel,
-            lang=lang,
-            session_hash=session_hash,
-            outcome=outcome.outcome,
-            faq_id=outcome.faq_id,
-            score=outcome.score,
-        )
+        await asyncio.to_thread(_write, store, text, channel, lang, session_hash, outcome)
     except Exception:
         logger.exception("Could not write the conversation log")

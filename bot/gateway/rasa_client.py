@@ -20,6 +20,12 @@ class ChatMessage:
     lang: str | None = None
     outcome: str | None = None
     score: float | None = None  # the FAQ engine's confidence in an answer; not shown publicly
+    # What the action decided, for the log (never shown publicly): the kind of turn, the
+    # topic it was read against, why a question went unanswered, the engine's candidates.
+    turn: str | None = None
+    topic: str | None = None
+    reason: str | None = None
+    candidates: list[str] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         """The message as the API shows it: empty optional fields left out."""
@@ -61,10 +67,16 @@ def to_chat_messages(replies: list[dict[str, Any]]) -> list[ChatMessage]:
     for reply in replies:
         custom = reply.get("custom")
         if isinstance(custom, dict) and custom.get("madoguchi"):
+            candidates = custom.get("candidates")
             for target in messages[group_start:]:
-                target.faq_id = custom.get("faq_id") or target.faq_id
-                target.lang = custom.get("lang") or target.lang
-                target.outcome = custom.get("outcome") or target.outcome
+                target.faq_id = _text(custom.get("faq_id")) or target.faq_id
+                target.lang = _text(custom.get("lang")) or target.lang
+                target.outcome = _text(custom.get("outcome")) or target.outcome
+                target.turn = _text(custom.get("turn")) or target.turn
+                target.topic = _text(custom.get("topic")) or target.topic
+                target.reason = _text(custom.get("reason")) or target.reason
+                if isinstance(candidates, list):
+                    target.candidates = [str(c) for c in candidates if isinstance(c, str)]
                 confidence = custom.get("confidence")
                 if isinstance(confidence, (int, float)) and not isinstance(confidence, bool):
                     target.score = float(confidence)
@@ -85,3 +97,7 @@ def to_chat_messages(replies: list[dict[str, Any]]) -> list[ChatMessage]:
             )
         )
     return messages
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

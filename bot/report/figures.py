@@ -26,7 +26,7 @@ from sqlalchemy import select
 from bot.gateway.office_hours import OfficeHours
 from bot.report.grouping import Group, group_texts
 from bot.storage.db import Store, as_utc
-from bot.storage.models import ConversationMessage, Feedback
+from bot.storage.models import TURNS, ConversationMessage, Feedback
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 QUESTION_OUTCOMES = ("answered", "suggestions", "unanswered")
@@ -144,6 +144,13 @@ class FaqCount:
 
 
 @dataclass
+class TurnCount:
+    turn: str
+    messages: int
+    answered: int
+
+
+@dataclass
 class Summary(Counts):
     """The headline figures, also kept for the previous month to show the change."""
 
@@ -166,6 +173,8 @@ class MonthFigures:
     by_language: list[Breakdown]
     top_faq: list[FaqCount]
     unanswered_groups: list[Group]
+    # Per kind of turn (first question, follow-up, …): messages, and how many were answered.
+    turns: list[TurnCount] = field(default_factory=list)
     unanswered_total: int = 0
     open_days: int = 0
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(TOKYO))
@@ -266,6 +275,9 @@ def compute_figures(
         for faq_id, count in sorted(asked.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_FAQ]
     ]
     unanswered = [m.text for m in messages if m.outcome == "unanswered"]
+    turn_messages = Counter(m.turn for m in messages if m.turn)
+    turn_answered = Counter(m.turn for m in messages if m.turn and m.outcome == "answered")
+    turns = [TurnCount(t, turn_messages[t], turn_answered[t]) for t in TURNS if turn_messages[t]]
     return MonthFigures(
         month=month,
         summary=_summary(messages, feedback, calendar),
@@ -277,6 +289,7 @@ def compute_figures(
         by_language=_breakdown(messages, feedback, "lang"),
         top_faq=top_faq,
         unanswered_groups=group_texts(unanswered)[:TOP_UNANSWERED_GROUPS],
+        turns=turns,
         unanswered_total=len(unanswered),
         open_days=sum(calendar.is_open_day(day) for day in month.days()),
     )

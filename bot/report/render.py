@@ -27,11 +27,20 @@ from bot.storage.db import Store
 OUTCOME_LABELS = {
     "answered": "FAQで回答",
     "suggestions": "候補を提示",
+    "clarify": "聞き返し",
     "unanswered": "回答できず",
     "small_talk": "あいさつ等",
     "contact": "問い合わせ先の案内",
     "error": "処理できず（障害）",
     "other": "その他",
+}
+TURN_LABELS = {
+    "first": "最初の質問",
+    "follow_up": "続けての質問（前の回答の話題で）",
+    "switch": "会話の途中の新しい質問",
+    "clarify": "聞き返した質問",
+    "clarified": "聞き返しへの返事",
+    "other": "あいさつ・窓口の問い合わせ",
 }
 # Excel runs a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -82,6 +91,7 @@ def render_html(figures: MonthFigures, context: ReportContext) -> str:
             hours=f"{hours.opens:%H:%M}〜{hours.closes:%H:%M}",
             images=images,
             outcome_labels=OUTCOME_LABELS,
+            turn_labels=TURN_LABELS,
             changes=_changes(figures.summary, figures.previous),
         )
     )
@@ -163,6 +173,8 @@ def csv_tables(figures: MonthFigures) -> dict[str, list[list[object]]]:
         "summary": [["metric", "month", "previous_month", "change"]]
         + [[c["key"], c["now"], c["before"], c["change"]] for c in _changes_raw(figures)],
         "outcomes": [["outcome", "messages"]] + [[k, v] for k, v in figures.outcomes.items()],
+        "turns": [["turn", "messages", "answered"]]
+        + [[t.turn, t.messages, t.answered] for t in figures.turns],
         "messages_per_day": [["date", "messages"]]
         + [[d.isoformat(), n] for d, n in figures.per_day],
         "messages_per_hour": [["hour", "messages"]]

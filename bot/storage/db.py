@@ -15,6 +15,7 @@ from bot.privacy.redact import redact
 from bot.storage.migrate import upgrade
 from bot.storage.models import (
     OUTCOMES,
+    TURNS,
     ConversationMessage,
     Feedback,
     LineEvent,
@@ -148,6 +149,8 @@ class Store:
         outcome: str,
         faq_id: str | None = None,
         score: float | None = None,
+        turn: str | None = None,
+        topic_faq_id: str | None = None,
         created_at: dt.datetime | None = None,
     ) -> ConversationMessage:
         """Log one resident message and its outcome (see ``OUTCOMES``), after redacting it."""
@@ -161,6 +164,8 @@ class Store:
             outcome=outcome,
             faq_id=faq_id[:128] if faq_id else None,
             score=None if score is None else float(score),
+            turn=turn if turn in TURNS else None,
+            topic_faq_id=topic_faq_id[:128] if topic_faq_id else None,
             created_at=as_utc(created_at),
         )
         with self.session() as session, session.begin():

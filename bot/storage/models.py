@@ -73,7 +73,9 @@ class ConversationMessage(ResidentRecord, Base):
     """One resident message and what the assistant did with it, for the monthly report.
 
     ``outcome`` is one of :data:`OUTCOMES`; ``faq_id`` and ``score`` are set for answers,
-    ``helpful`` once the resident has said whether the answer helped.
+    ``helpful`` once the resident has said whether the answer helped. ``turn`` is one of
+    :data:`TURNS`, and ``topic_faq_id`` the entry the conversation was about before this
+    message. A session's rows in id order are its conversation.
     """
 
     __tablename__ = "conversation_log"
@@ -83,11 +85,27 @@ class ConversationMessage(ResidentRecord, Base):
     faq_id: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
     score: Mapped[float | None] = mapped_column(Float, default=None)
     helpful: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    turn: Mapped[str | None] = mapped_column(String(16), default=None)
+    topic_faq_id: Mapped[str | None] = mapped_column(String(128), default=None)
 
 
 # What became of a resident message: answered from the FAQ, "did you mean" suggestions,
-# declined, small talk, the contact desk given, or not processed because Rasa was down.
-OUTCOMES = ("answered", "suggestions", "unanswered", "small_talk", "contact", "error", "other")
+# a clarifying question, declined, small talk, the contact desk given, or not processed
+# because Rasa was down.
+OUTCOMES = (
+    "answered",
+    "suggestions",
+    "clarify",
+    "unanswered",
+    "small_talk",
+    "contact",
+    "error",
+    "other",
+)
+# What a message was to its conversation: the first question, a follow-up on the topic, a
+# new question mid-conversation, a message that got a clarifying question, the reply that
+# resolved one, or something else (small talk, a request for a person).
+TURNS = ("first", "follow_up", "switch", "clarify", "clarified", "other")
 
 
 # -- Staff pages (/admin): accounts, sessions, audit trail, review decisions -------------------

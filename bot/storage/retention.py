@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from bot.storage.db import Store
+from bot.storage.tracker import purge_tracker
 
 logger = logging.getLogger(__name__)
 
@@ -13,13 +14,21 @@ PURGE_INTERVAL_SECONDS = 24 * 60 * 60
 
 
 async def purge_daily(
-    store: Store, retention_days: int, interval: float = PURGE_INTERVAL_SECONDS
+    store: Store,
+    retention_days: int,
+    tracker_url: str | None = None,
+    interval: float = PURGE_INTERVAL_SECONDS,
 ) -> None:
-    """Purge now and then once per ``interval`` until cancelled; a failed purge is logged
-    and retried at the next turn."""
+    """Purge now and then once per ``interval`` until cancelled: the log's tables and, with
+    ``tracker_url``, Rasa's tracker store. A failed purge is logged and retried at the next
+    turn."""
     while True:
         try:
             deleted = await asyncio.to_thread(store.purge, retention_days)
+            if tracker_url:
+                deleted["rasa_events"] = await asyncio.to_thread(
+                    purge_tracker, tracker_url, retention_days
+                )
             if any(deleted.values()):
                 logger.info("Purged rows older than %d days: %s", retention_days, deleted)
         except Exception:

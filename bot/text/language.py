@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.privacy.spans import LABEL
+
 SUPPORTED = ("ja", "en", "zh", "ko", "vi", "pt")
 
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
@@ -35,7 +37,8 @@ class Detection:
 
 
 def detect(text: str, default: str = "ja") -> Detection:
-    text = unicodedata.normalize("NFKC", text)
+    # A redaction label ([氏名]) is the assistant's Japanese, not the resident's.
+    text = LABEL.sub(" ", unicodedata.normalize("NFKC", text))
     if _HANGUL.search(text):
         return Detection("ko", True)
     latin_words = _LATIN_WORD.findall(text)
@@ -73,11 +76,28 @@ def _latin(text: str) -> Detection:
     confident = sum(ch.isalpha() for ch in text) >= _CONFIDENT_LETTERS
     if _VIETNAMESE.search(text):
         return Detection("vi", True)
+    # Romaji terms (juminhyo, hoikuen) read as Portuguese to lingua; a sentence's own small
+    # words are the surer sign where they all point one way.
+    words = {w.lower() for w in text.split()}
+    english, portuguese = len(words & _ENGLISH_WORDS), len(words & _PORTUGUESE_WORDS)
+    if english >= 2 and not portuguese:
+        return Detection("en", confident)
+    if portuguese >= 2 and not english:
+        return Detection("pt", confident)
     language = _detector().detect_language_of(text)
     code = _LINGUA_CODES.get(language.name if language else "", "en")
     return Detection(code, confident)
 
 
+# Function words of one language and not the other (so not "a", "do", "no").
+_ENGLISH_WORDS = frozenset(
+    "i how what where when can the my is get to for much need it you of in and have with "
+    "does did should will there this that which".split()
+)
+_PORTUGUESE_WORDS = frozenset(
+    "o os as de da que como para pra eu meu minha é um uma não tem posso onde quanto com na "
+    "e preciso quero fazer".split()
+)
 _LINGUA_CODES = {"ENGLISH": "en", "PORTUGUESE": "pt", "VIETNAMESE": "vi"}
 
 

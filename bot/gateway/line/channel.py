@@ -29,7 +29,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.faq.directory import FaqDirectory
-from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
+from bot.gateway.conversation_log import Outcome, log_turn
 from bot.gateway.line.api import LineApi, LineApiError
 from bot.gateway.line.events import MalformedBody, Unparsed, parse_events
 from bot.gateway.line.messages import (
@@ -38,8 +38,9 @@ from bot.gateway.line.messages import (
     language_items,
     text_message,
 )
-from bot.gateway.rasa_client import ChatMessage, RasaClient, RasaUnavailable
+from bot.gateway.rasa_client import ChatMessage, RasaClient
 from bot.gateway.resident_text import MAX_CHARS, TextRejected, clean, prepare
+from bot.gateway.turn import take_turn
 from bot.messages import say
 from bot.privacy.hashing import hash_id
 from bot.privacy.redact import redact
@@ -188,25 +189,12 @@ class LineChannel:
             )
             return
         loading = asyncio.create_task(self._show_loading(user_id))
-        metadata = {"channel": "line", **({"lang": chosen} if chosen else {})}
-        try:
-            chats = await self.rasa.send(user_hash, text, metadata)
-            outcome = outcome_of(chats)
-        except RasaUnavailable as exc:
-            logger.warning("Rasa unavailable for a LINE message (%s): %s", exc, text)
-            chats = [ChatMessage(text=say("unavailable", chosen or detect_language(text)))]
-            outcome = Outcome("error")
-        await loading
-        lang = next((c.lang for c in chats if c.lang), None) or chosen or detect_language(text)
-        await log_turn(
-            self.store,
-            text=text,
-            channel="line",
-            lang=lang,
-            session_hash=user_hash,
-            outcome=outcome,
+        turn = await take_turn(
+            self.rasa, self.store, text=text, channel="line", session_hash=user_hash, lang=chosen
         )
-        delivered = await self._reply_or_push(event, user_id, build_reply(chats, lang))
+        await loading
+        chats = turn.messages or [ChatMessage(text=say("unavailable", turn.lang))]
+        delivered = await self._reply_or_push(event, user_id, build_reply(chats, turn.lang))
         if not delivered:
             logger.error("LINE answer not delivered; the question was: %s", text)
 

@@ -1,0 +1,58 @@
+"""One turn of a conversation, the same for the web chat and LINE: send the (already
+redacted) message to Rasa, read what the action decided, choose the reply language, and
+write one log record.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
+from bot.gateway.rasa_client import ChatMessage, RasaClient, RasaUnavailable
+from bot.storage.db import Store
+from bot.text.language import detect_language
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TurnResult:
+    messages: list[ChatMessage]
+    lang: str
+    outcome: Outcome
+
+    @property
+    def available(self) -> bool:
+        return self.outcome.outcome != "error"
+
+
+async def take_turn(
+    rasa: RasaClient,
+    store: Store | None,
+    *,
+    text: str,
+    channel: str,
+    session_hash: str,
+    lang: str | None = None,
+) -> TurnResult:
+    """``lang`` is the language the resident chose, if any. Never raises for Rasa being
+    down: the result's outcome is then "error" and it has no messages."""
+    metadata: dict[str, Any] = {"channel": channel, **({"lang": lang} if lang else {})}
+    try:
+        messages = await rasa.send(session_hash, text, metadata)
+        outcome = outcome_of(messages)
+    except RasaUnavailable as exc:
+        logger.warning("Rasa unavailable for a %s message: %s", channel, exc)
+        messages, outcome = [], Outcome("error")
+    reply_lang = next((m.lang for m in messages if m.lang), None) or lang or detect_language(text)
+    await log_turn(
+        store,
+        text=text,
+        channel=channel,
+        lang=reply_lang,
+        session_hash=session_hash,
+        outcome=outcome,
+    )
+    return TurnResult(messages, reply_lang, outcome)
