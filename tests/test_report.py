@@ -78,7 +78,7 @@ def test_report_figures_match_the_seeded_traffic(
     out = tmp_path / "report"
     assert main(["report", "--month", str(MONTH), "--out", str(out)]) == 0
     printed = capsys.readouterr().out.split()
-    assert printed[0].endswith("report-2026-10.html") and len(printed) == 9
+    assert printed[0].endswith("report-2026-10.html") and len(printed) == 10
 
     messages = this.messages
     answered = [m for m in messages if m.outcome == "answered"]

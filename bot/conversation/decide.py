@@ -28,6 +28,9 @@ NEW_SUBJECT = 0.5
 # topic's family its words point at, if that entry is within this share of the best one.
 TOPIC_WORDS = 0.5
 MIN_TOPIC_CONFIDENCE = 0.1
+# Details choose an option of a clarifying question when the engine's best option for the
+# whole message is ahead of the others by more than this share.
+CLEAR = 0.85
 # A typed reply to a clarifying question picks the option the engine ranks best, if that
 # option is at least this share of the engine's best confidence for the message.
 OPTION_SHARE = 0.5
@@ -104,7 +107,7 @@ def decide(engine: FaqEngine, guide: Guide, turn: Turn, context: Context) -> Dec
             )
 
     kind = "first" if topic is None else "switch"
-    options = [] if pending else _ambiguous(engine, guide, turn)  # never twice in a row
+    options = [] if pending else _ambiguous(engine, guide, turn, reply)  # never twice in a row
     if options:
         # 「手当は？」 after a birth registration: the topic chooses among the options.
         near = (
@@ -175,8 +178,14 @@ def _follow_up(
         related = guide.related(subject, facet)
         if related and related in engine.corpus.entries:
             return subject, engine.corpus.entries[related]
-    if subject is not topic or facets:
+    if subject is not topic:
         return subject, subject  # the subject's own answer covers the facet
+    if facets and not remainder:
+        return subject, subject  # 「いくら？」: the topic's own answer covers it
+    if facets:
+        # 「午饭要交钱吗？」 after school: words the engine cannot place alone, read with the
+        # facet among the entries of the topic's family.
+        return subject, _in_topic(guide, topic, reply, share=TOPIC_WORDS) or topic
     # 「エアコンは？」 after 粗大ごみ: the entry of the topic's family the words point at, even
     # where the engine is too unsure of them to answer them alone ("fridge").
     if own is not None and own.candidates and guide.is_related(topic, own.candidates[0].entry):
@@ -197,10 +206,12 @@ def _in_topic(guide: Guide, topic: Entry, reply: Reply, share: float = TOPIC_TIE
     return None
 
 
-def _ambiguous(engine: FaqEngine, guide: Guide, turn: Turn) -> list[Entry]:
+def _ambiguous(engine: FaqEngine, guide: Guide, turn: Turn, reply: Reply) -> list[Entry]:
     """The options of a clarifying question: the message names an ambiguous subject and
-    nothing else (「引っ越します」「税金」). Any other word that could name a procedure
-    (「市外に引っ越します」「大件垃圾」) leaves the decision to the engine."""
+    nothing else (「引っ越します」「税金」). Other words that could name a procedure
+    (「市外に引っ越します」「大件垃圾」) leave the decision to the engine; so do details
+    (「年金 払えない」「子どもの手当」) when the engine, reading the whole message, clearly
+    prefers one of the options."""
     found = guide.ambiguous(turn.text)
     if found is None:
         return []
@@ -208,7 +219,18 @@ def _ambiguous(engine: FaqEngine, guide: Guide, turn: Turn) -> list[Entry]:
     if guide.remainder(turn.text, also=words):
         return []
     corpus = engine.corpus
-    return [corpus.entries[i] for i in clarification.entries if i in corpus.entries]
+    options = [corpus.entries[i] for i in clarification.entries if i in corpus.entries]
+    if guide.remainder(turn.text, also=words, keep_details=True) and reply.answered:
+        ids = {e.id for e in options}
+        best = reply.results[0]
+        rivals = [
+            r
+            for r in reply.candidates[1:]
+            if r.entry.id in ids and r.confidence >= CLEAR * best.confidence
+        ]
+        if best.entry.id in ids and not rivals:
+            return []
+    return options
 
 
 def _resolve(options: list[Entry], text: str, reply: Reply) -> Entry | None:

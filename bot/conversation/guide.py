@@ -67,6 +67,9 @@ class Guide:
     by_entry: dict[str, dict[str, str]] = field(default_factory=dict)
     switch: re.Pattern[str] | None = None
     generic: frozenset[str] = frozenset()
+    # Words that say what to do but not for which procedure (申請, pay): generic for a
+    # follow-up, telling for a clarifying question's options.
+    procedure: frozenset[str] = frozenset()
     # Generic words of languages written without spaces that fugashi does not split (zh,
     # ko): removed as they are written.
     generic_phrases: re.Pattern[str] | None = None
@@ -82,11 +85,15 @@ class Guide:
     def has_switch_marker(self, text: str) -> bool:
         return bool(self.switch and self.switch.search(folded(text)))
 
-    def remainder(self, text: str, also: Iterable[str] = ()) -> str:
-        """What is left of ``text`` without facet words, switch markers, ``also`` and generic
-        words: the words that could name a procedure. Empty when none are left."""
+    def remainder(self, text: str, also: Iterable[str] = (), keep_details: bool = False) -> str:
+        """What is left of ``text`` without switch markers, ``also``, generic words and,
+        unless ``keep_details``, facet and procedure words: the words that could name a
+        procedure (or, with ``keep_details``, choose among procedures). Empty when none are
+        left."""
         low = folded(text)
-        for pattern in [*self.facets.values(), self.switch]:
+        patterns = [self.switch] if keep_details else [*self.facets.values(), self.switch]
+        ignored = self.generic if keep_details else self.generic | self.procedure
+        for pattern in patterns:
             if pattern is not None:
                 low = pattern.sub(" ", low)
         for word in also:
@@ -98,8 +105,8 @@ class Guide:
             for m in analyze(low)
             # unidic tags Hangul as symbols: a Korean word counts as a word here
             if (m.is_content or HANGUL.search(m.text))
-            and m.text not in self.generic
-            and m.lemma.lower() not in self.generic
+            and m.text not in ignored
+            and m.lemma.lower() not in ignored
         ]
         return " ".join(words)
 
@@ -152,10 +159,19 @@ class Guide:
                     words = tuple(folded(str(w)) for w in (group or []) if str(w).strip())
                     if words:
                         groups.append(words)
+            # Longer groups first, so that "taxes" is taken whole rather than as "tax" + "es".
+            groups.sort(key=lambda g: -sum(len(w) for w in g))
             clarifications.append(Clarification(str(key), entries, tuple(groups)))
         generic = _mapping(data.get("generic_words", {}), "generic_words")
-        unsplit = {lang: generic[lang] for lang in UNSPLIT if lang in generic}
-        generic = {lang: words for lang, words in generic.items() if lang not in UNSPLIT}
+        # Chinese has no spaces: its words are removed as written. Korean words are spaced
+        # but carry particles: phrases of three letters or more are removed as written, and
+        # every item also as a whole word (a particle left alone, 「에도」).
+        unsplit = {
+            lang: [w for w in words if lang == "zh" or len(str(w)) >= 3]
+            for lang, words in generic.items()
+            if lang in UNSPLIT
+        }
+        generic = {lang: words for lang, words in generic.items() if lang != "zh"}
         guide = cls(
             facets=facets,
             facet_order=tuple(facets),
@@ -163,6 +179,9 @@ class Guide:
             by_entry=by_entry,
             switch=_phrase_pattern(_phrases(data.get("switch_markers", {}), "switch_markers")),
             generic=frozenset(folded(w) for w in _phrases(generic, "generic_words")),
+            procedure=frozenset(
+                folded(w) for w in _phrases(data.get("procedure_words", {}), "procedure_words")
+            ),
             generic_phrases=_phrase_pattern(_phrases(unsplit, "generic_words")),
             clarifications=tuple(clarifications),
         )
