@@ -174,12 +174,19 @@ class ActionRespond(Action):
         return [SlotSet("language", lang)] + [SlotSet(k, v) for k, v in slots.items()]
 
 
+# Set once the warm-up is over; the action server's /health answers 503 until then.
+READY = threading.Event()
+
+
 def _warm_up() -> None:
     """Build the FAQ index and load the models before the first resident asks, so that
     nobody waits several seconds for them."""
-    faq = engine()
-    guide_file().get(faq.corpus)
-    warm_up_language_detection()
+    try:
+        faq = engine()
+        guide_file().get(faq.corpus)
+        warm_up_language_detection()
+    finally:
+        READY.set()  # a failed warm-up is retried by the first question, not waited for
 
 
 # rasa-sdk serves from a Sanic worker process that it starts with the 'spawn' method, and
@@ -189,3 +196,5 @@ def _warm_up() -> None:
 # machine loading the models can take longer than that.
 if os.environ.get("SANIC_WORKER_NAME"):
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+else:
+    READY.set()  # no worker, no warm-up: nothing to wait for

@@ -38,6 +38,13 @@ def token_is_valid(given: str | None, expected: str) -> bool:
     return hmac.compare_digest((given or "").encode(), expected.encode())
 
 
+def warmed_up() -> bool:
+    """Whether the worker's actions have built the FAQ index (see actions/actions.py)."""
+    actions = sys.modules.get(f"{ACTIONS_PACKAGE}.actions")
+    ready = getattr(actions, "READY", None)
+    return ready is None or ready.is_set()
+
+
 def create_app(executor: ActionExecutor, token: str, endpoints: str) -> Sanic:
     """rasa-sdk's app with a token check in front. Module-level: Sanic's AppLoader pickles
     it to build the app again in its worker process."""
@@ -47,7 +54,13 @@ def create_app(executor: ActionExecutor, token: str, endpoints: str) -> Sanic:
     app = create_app_for_serve(executor, cors_origins=None, endpoints=endpoints)
 
     async def require_token(request: Request) -> HTTPResponse | None:
-        if request.path in OPEN_PATHS or token_is_valid(request.args.get(TOKEN_PARAMETER), token):
+        if request.path in OPEN_PATHS:
+            if not warmed_up():
+                # Healthy only once the FAQ index is built: until then a resident's first
+                # question would wait for it.
+                return response.json({"status": "warming up"}, status=503)
+            return None
+        if token_is_valid(request.args.get(TOKEN_PARAMETER), token):
             return None
         return response.json({"error": "missing or wrong token"}, status=403)
 

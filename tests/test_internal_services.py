@@ -149,7 +149,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionSe
             start_new_session=True,
         )
     server = ActionServer(port, process, log)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # /health waits for the FAQ index to be built
     while True:
         if process.poll() is not None:
             pytest.fail("the action server exited:\n" + log.read_text(errors="replace")[-3000:])
