@@ -97,7 +97,7 @@ def _answer_text(faq: FaqEngine, entry: Entry, lang: str) -> tuple[str, str]:
     return ("\n\n".join([text, "\n".join(links)]) if links else text), answer_lang
 
 
-def _reply(faq: FaqEngine, decision: Decision, tracker: Tracker) -> tuple[str, list[Entry], str]:
+def _reply(faq: FaqEngine, decision: Decision) -> tuple[str, list[Entry], str]:
     """The text, the buttons and the language of the reply to ``decision``."""
     lang = decision.lang
     profile = faq.profile
@@ -145,7 +145,7 @@ class ActionRespond(Action):
                 for r in decision.candidates[1:4]
                 if r.confidence >= 0.85 * (decision.confidence or 0)
             ]
-        text, buttons, reply_lang = _reply(faq, decision, tracker)
+        text, buttons, reply_lang = _reply(faq, decision)
         dispatcher.utter_message(
             text=text,
             buttons=_buttons(buttons, lang) or None,

@@ -67,9 +67,8 @@ def decide(engine: FaqEngine, guide: Guide, turn: Turn, context: Context) -> Dec
     corpus = engine.corpus
     topic = corpus.entries.get(context.topic or "")
     pending = [corpus.entries[i] for i in context.options if i in corpus.entries]
-    reply = engine.search(
-        turn.text, turn.lang, limit=max(10, len(corpus.entries) if pending else 10)
-    )
+    # A pending clarifying question needs every option's confidence, not just the top ten.
+    reply = engine.search(turn.text, turn.lang, limit=len(corpus.entries) if pending else 10)
     candidates = list(reply.candidates[:5])
 
     if pending:
