@@ -40,7 +40,7 @@ bench: setup
 	$(APP_VENV)/bin/python bench/line_latency.py
 	$(APP_VENV)/bin/python bench/hostile_input.py
 	$(APP_VENV)/bin/python bench/chat_eval.py
-	$(APP_VENV)/bin/python bench/conversation_eval.py --set tests/eval/conversations/test.jsonl
+	$(APP_VENV)/bin/python bench/conversation_eval.py --set tests/eval/conversations/test.jsonl tests/eval/conversations/test2.jsonl
 
 # The app environment: gateway, action server (rasa-sdk), FAQ engine, tools and tests.
 # torch comes from the CPU wheel pinned in pyproject.toml.

@@ -100,6 +100,28 @@ def test_follow_up_facets_pick_the_related_entry(engine: FaqEngine, guide: Guide
     assert decision.subject.id == "certificate-family-register"
 
 
+def test_facet_words_are_read_whole(guide: Guide) -> None:
+    # A shorter facet phrase inside a longer one does not count on its own.
+    assert guide.facets_in("trong bao nhiêu ngày phải làm") == ["deadline"]
+    assert "fees" in guide.facets_in("bao nhiêu tiền?")
+    # Korean particles written on to a facet word go with it, not into the remainder.
+    assert guide.facets_in("요금은요?") == ["fees"]
+    assert guide.remainder("요금은요?") == ""
+
+
+def test_a_short_follow_up_stays_with_the_topic(engine: FaqEngine, guide: Guide) -> None:
+    # Words the engine would place elsewhere alone ("alguma coisa", 「いつもらえる」) do not
+    # take a short follow-up away from the procedure being discussed.
+    school = Context(topic="kosodate-school-enrollment")
+    pays = run(engine, guide, "tem que pagar alguma coisa?", school, "pt")
+    assert (pays.kind, pays.subject.id) == ("follow_up", "kosodate-school-enrollment")
+    allowance = Context(topic="child-allowance")
+    when = run(engine, guide, "いつもらえる？", allowance)
+    assert (when.kind, when.entry.id) == ("follow_up", "child-allowance")
+    water = run(engine, guide, "can i pay at 7-eleven?", Context(topic="water-bill-payment"), "en")
+    assert water.entry.id == "water-bill-payment"
+
+
 def test_a_clear_new_question_or_a_marker_changes_the_topic(engine: FaqEngine, guide: Guide) -> None:
     topic = Context(topic="certificate-residence")
     new = run(engine, guide, "マイナンバーカードの暗証番号を忘れました", topic)
@@ -124,6 +146,9 @@ def test_clarifying_question_is_asked_once_and_resolved(engine: FaqEngine, guide
     assert run(engine, guide, "明日の天気は？", pending).entry is None
     # Other words that choose an option need no question.
     assert run(engine, guide, "市外に引っ越します", Context()).outcome == "answered"
+    # Nor do details that point at a procedure outside the options.
+    baby = run(engine, guide, "赤ちゃん マイナカード いる？", Context())
+    assert (baby.outcome, baby.entry.id) == ("answered", "mynumber-card-child")
 
 
 def test_small_talk_never_hides_an_answer(engine: FaqEngine, guide: Guide) -> None:

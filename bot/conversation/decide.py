@@ -21,12 +21,26 @@ SMALL_TALK = ("greet", "goodbye", "thanks")
 INTENT_CONFIDENT = 0.8
 # A candidate this close to the best one may be chosen because it belongs to the topic.
 TOPIC_TIE = 0.7
+# A message that names a procedure is about the topic's family only if an entry of that
+# family is this close to the best one for it (「水道は？」 after moving is about tap water).
+FAMILY_TIE = 0.85
 # The words of a message name a procedure of their own only when the engine is this sure of
 # it; below, a short follow-up's leftover words ("nộp đơn", "dele") are read against the topic.
 NEW_SUBJECT = 0.5
+# ...or when it is at least WEAK_SUBJECT sure of them and the topic's confidence for the
+# whole message is under AWAY times that procedure's (a long message about a lost wallet).
+WEAK_SUBJECT = 0.2
+AWAY = 0.4
+# A message that names another procedure stays with the topic when the topic's confidence
+# for the whole message is at least this share of that procedure's.
+HOLD = 0.7
 # A follow-up that names no procedure and asks no facet (「エアコンは？」) gets the entry of the
-# topic's family its words point at, if that entry is within this share of the best one.
+# topic's family its words point at (at least POINTED sure for the words alone, or within
+# TOPIC_WORDS of the best for the whole message) unless the topic's own entry has at least
+# PREFER_TOPIC of that entry's confidence: its answer is the one the resident is reading.
+POINTED = 0.2
 TOPIC_WORDS = 0.5
+PREFER_TOPIC = 0.7
 MIN_TOPIC_CONFIDENCE = 0.1
 # Details choose an option of a clarifying question when the engine's best option for the
 # whole message is ahead of the others by more than this share.
@@ -67,8 +81,10 @@ def decide(engine: FaqEngine, guide: Guide, turn: Turn, context: Context) -> Dec
     corpus = engine.corpus
     topic = corpus.entries.get(context.topic or "")
     pending = [corpus.entries[i] for i in context.options if i in corpus.entries]
-    # A pending clarifying question needs every option's confidence, not just the top ten.
-    reply = engine.search(turn.text, turn.lang, limit=len(corpus.entries) if pending else 10)
+    # A pending clarifying question or a topic needs every entry's confidence, not just
+    # the top ten's.
+    whole = pending or topic is not None
+    reply = engine.search(turn.text, turn.lang, limit=len(corpus.entries) if whole else 10)
     candidates = list(reply.candidates[:5])
 
     if pending:
@@ -155,23 +171,28 @@ def _follow_up(
     message is a question of its own.
 
     A message that names no procedure is about the topic, unless the engine finds it out of
-    scope (「明日の天気は？」). One that names a procedure is about the topic only if that
-    procedure belongs to it (the same category, or an entry staff related to it). The facet
-    asked about (fees, documents, a proxy…) then picks the entry staff related to that
-    procedure; without one, the entry the engine ranks best for the message read together
-    with the topic, among the entries that belong to the topic.
+    scope (「明日の天気は？」). One that names a procedure is about the topic if that
+    procedure belongs to it (the same category, or an entry staff related to it), or if the
+    whole message fits the topic nearly as well as that procedure (「証人って必要？」 after a
+    divorce is not a question about marriage). The facet asked about (fees, documents, a
+    proxy…) then picks the entry staff related to that procedure; without one, the topic's
+    own entry, unless the message's words clearly point at another entry of its family.
     """
     facets = guide.facets_in(turn.text)
     remainder = guide.remainder(turn.text)
     own = engine.search(remainder, turn.lang) if remainder else None
-    if own is None or not own.answered or own.results[0].confidence < NEW_SUBJECT:
+    if not _names_own(own, topic, reply):
         if reply.off_topic and not facets:
             return None
         subject = topic
     else:
-        found = _in_topic(guide, topic, reply) or _in_topic(guide, topic, own)
+        found = _in_topic(guide, topic, reply, FAMILY_TIE) or _in_topic(
+            guide, topic, own, FAMILY_TIE
+        )
         if found is None:
-            return None
+            if not _topic_holds(topic, reply, own):
+                return None
+            found = topic
         subject = found
     for facet in facets:
         related = guide.related(subject, facet)
@@ -181,15 +202,46 @@ def _follow_up(
         return subject, subject  # the subject's own answer covers the facet
     if facets and not remainder:
         return subject, subject  # 「いくら？」: the topic's own answer covers it
-    if facets:
-        # 「午饭要交钱吗？」 after school: words the engine cannot place alone, read with the
-        # facet among the entries of the topic's family.
-        return subject, _in_topic(guide, topic, reply, share=TOPIC_WORDS) or topic
-    # 「エアコンは？」 after 粗大ごみ: the entry of the topic's family the words point at, even
-    # where the engine is too unsure of them to answer them alone ("fridge").
-    if own is not None and own.candidates and guide.is_related(topic, own.candidates[0].entry):
-        return subject, own.candidates[0].entry
-    return subject, _in_topic(guide, topic, reply, share=TOPIC_WORDS) or topic
+    # 「エアコンは？」 after 粗大ごみ, 「午饭要交钱吗？」 after school: the entry of the topic's
+    # family the words point at, even where the engine is too unsure of them to answer them
+    # alone ("fridge"); the topic itself when it fits about as well.
+    pointed = None
+    if (
+        own is not None
+        and own.candidates
+        and own.candidates[0].confidence >= POINTED
+        and guide.is_related(topic, own.candidates[0].entry)
+    ):
+        pointed = own.candidates[0].entry
+    pointed = pointed or _in_topic(guide, topic, reply, share=TOPIC_WORDS) or topic
+    if pointed is not topic and _score(reply, topic) >= PREFER_TOPIC * _score(reply, pointed):
+        pointed = topic
+    return subject, pointed
+
+
+def _names_own(own: Reply | None, topic: Entry, reply: Reply) -> bool:
+    """Whether the words left without facet and generic words name a procedure: the engine
+    is sure of them alone, or fairly sure and the topic fits the whole message far worse
+    (a long message about a lost wallet after a question about tap water)."""
+    if own is None or not own.candidates:
+        return False
+    best = own.candidates[0]
+    if own.answered and best.confidence >= NEW_SUBJECT:
+        return True
+    return best.confidence >= WEAK_SUBJECT and _score(reply, topic) < AWAY * _score(
+        reply, best.entry
+    )
+
+
+def _score(reply: Reply, entry: Entry) -> float:
+    return _confidence(reply, entry) or 0.0
+
+
+def _topic_holds(topic: Entry, reply: Reply, own: Reply) -> bool:
+    """Whether the whole message fits the topic nearly as well as the procedure its words
+    name alone."""
+    new = own.results[0].entry
+    return _score(reply, topic) >= HOLD * max(_score(reply, new), MIN_TOPIC_CONFIDENCE)
 
 
 def _in_topic(guide: Guide, topic: Entry, reply: Reply, share: float = TOPIC_TIE) -> Entry | None:
@@ -227,8 +279,8 @@ def _ambiguous(engine: FaqEngine, guide: Guide, turn: Turn, reply: Reply) -> lis
             for r in reply.candidates[1:]
             if r.entry.id in ids and r.confidence >= CLEAR * best.confidence
         ]
-        if best.entry.id in ids and not rivals:
-            return []
+        if best.entry.id not in ids or not rivals:
+            return []  # the details point at one procedure (「赤ちゃん マイナカード」)
     return options
 
 

@@ -29,12 +29,17 @@ class GuideError(ValueError):
     """faq/conversation.yml is malformed or names entries the corpus does not have."""
 
 
-def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for all ``phrases``; a Latin phrase matches only as whole words."""
+def _phrase_pattern(phrases: Iterable[str], endings: bool = False) -> re.Pattern[str] | None:
+    """One pattern for all ``phrases``; a Latin phrase matches only as whole words and, with
+    ``endings``, a Korean one with the particles and endings written on to it (요금은요)."""
     parts = []
     for phrase in sorted({normalize(p).lower() for p in phrases if p}, key=len, reverse=True):
         escaped = re.escape(phrase)
-        parts.append(rf"(?<!\w){escaped}(?!\w)" if phrase.isascii() else escaped)
+        if phrase.isascii():
+            escaped = rf"(?<!\w){escaped}(?!\w)"
+        elif endings and HANGUL.search(phrase[-1]):
+            escaped += r"[\uac00-\ud7a3]*"
+        parts.append(escaped)
     return re.compile("|".join(parts)) if parts else None
 
 
@@ -78,9 +83,25 @@ class Guide:
     # -- reading messages -------------------------------------------------------------------
 
     def facets_in(self, text: str) -> list[str]:
-        """The facets a message asks about, in the file's order."""
+        """The facets a message asks about, in the file's order. Words inside a longer
+        facet phrase do not count on their own: "bao nhiêu ngày" asks how many days, not
+        how much."""
         low = folded(text)
-        return [name for name in self.facet_order if self.facets[name].search(low)]
+        spans = {
+            name: [m.span() for m in self.facets[name].finditer(low) if m.group()]
+            for name in self.facet_order
+        }
+        every = [span for found in spans.values() for span in found]
+
+        def inside_longer(span: tuple[int, int]) -> bool:
+            start, end = span
+            return any(s <= start and end <= e and e - s > end - start for s, e in every)
+
+        return [
+            name
+            for name in self.facet_order
+            if any(not inside_longer(span) for span in spans[name])
+        ]
 
     def has_switch_marker(self, text: str) -> bool:
         return bool(self.switch and self.switch.search(folded(text)))
@@ -141,7 +162,7 @@ class Guide:
         facets_data = _mapping(data.get("facets", {}), "facets")
         facets: dict[str, re.Pattern[str]] = {}
         for name, by_lang in facets_data.items():
-            pattern = _phrase_pattern(_phrases(by_lang, f"facets.{name}"))
+            pattern = _phrase_pattern(_phrases(by_lang, f"facets.{name}"), endings=True)
             if pattern is not None:
                 facets[str(name)] = pattern
         relations = _mapping(data.get("relations", {}), "relations")
