@@ -155,7 +155,7 @@ def _faq_validate(args: argparse.Namespace, settings: Settings) -> int:
     except ProfileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    corpus = Corpus.load(corpus_dir, profile)
+    corpus = Corpus.load(corpus_dir, profile, complete=True)
     for problem in corpus.problems:
         print(f"error: {problem}", file=sys.stderr)
     if corpus.problems:

@@ -16,12 +16,32 @@ GOOD_ENTRY = {
     "questions": {
         "ja": ["住民票はどこで取れますか？", "住民票 取り方"],
         "en": ["Where do I get a residence certificate?"],
+        "zh": ["在哪里开住民票？"],
+        "ko": ["주민표는 어디서 떼요?"],
+        "vi": ["Lấy giấy chứng nhận cư trú ở đâu?"],
+        "pt": ["Onde tiro o atestado de residência?"],
     },
     "answer": {
         "ja": "{dept.shimin.name}（{dept.shimin.counter}）で請求できます。",
         "en": "At {dept.shimin.name}.",
+        "zh": "在{dept.shimin.name}办理。",
+        "ko": "{dept.shimin.name}에서 신청할 수 있습니다.",
+        "vi": "Tại {dept.shimin.name}.",
+        "pt": "No {dept.shimin.name}.",
     },
-    "links": [{"title": {"ja": "証明書", "en": "Certificates"}, "url": "{pages.certificates}"}],
+    "links": [
+        {
+            "title": {
+                "ja": "証明書",
+                "en": "Certificates",
+                "zh": "证明书",
+                "ko": "증명서",
+                "vi": "Giấy chứng nhận",
+                "pt": "Certidões",
+            },
+            "url": "{pages.certificates}",
+        }
+    ],
     "source": "https://www.soumu.go.jp/",
     "reviewed": "2026-11-20",
 }
@@ -78,6 +98,15 @@ def test_a_good_new_entry_passes(faq_copy: Path, capsys: pytest.CaptureFixture[s
         ({"source": "not a url"}, "is not a web address"),
         ({"questions": {"en": ["English only?"]}}, "missing Japanese questions"),
         ({"answer": {"ja": "ok", "fr": "non"}}, "unsupported language 'fr'"),
+        ({"answer": {"ja": "ok", "en": "ok"}}, "answer missing in zh, ko, vi, pt"),
+        (
+            {"questions": {**GOOD_ENTRY["questions"], "vi": []}},
+            "questions missing in vi",
+        ),
+        (
+            {"links": [{"title": {"ja": "証明書", "en": "x"}, "url": "{pages.certificates}"}]},
+            "link #1 title missing in zh, ko, vi, pt",
+        ),
         (
             {"links": [{"title": "x", "url": "https://evil.example.com/"}]},
             "must be a national site",
@@ -99,7 +128,13 @@ def test_each_rule_is_reported_with_file_and_entry(
 def test_national_numbers_are_allowed(faq_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_extra(
         faq_copy,
-        {**GOOD_ENTRY, "answer": {"ja": "一時停止は 0120-95-0178 へ（24時間）。急病は #7119 へ。"}},
+        {
+            **GOOD_ENTRY,
+            "answer": {
+                **GOOD_ENTRY["answer"],
+                "ja": "一時停止は 0120-95-0178 へ（24時間）。急病は #7119 へ。",
+            },
+        },
     )
     assert validate(faq_copy, capsys)[0] == 0
 

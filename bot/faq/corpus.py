@@ -99,19 +99,24 @@ class Corpus:
     problems: list[Problem] = field(default_factory=list)
 
     @classmethod
-    def load(cls, directory: str | Path, profile: Profile, strict: bool = True) -> Corpus:
+    def load(
+        cls, directory: str | Path, profile: Profile, strict: bool = True, complete: bool = False
+    ) -> Corpus:
         """Load every file of ``directory``.
 
         ``strict`` enforces the curation rule that answers hold no literal phone numbers or
         web addresses besides national ones. A corpus imported from a city's existing pages
-        for evaluation is loaded with ``strict=False``.
+        for evaluation is loaded with ``strict=False``. ``complete`` (what `faq validate`
+        checks) requires the questions, the answer and every link title in all six
+        languages; the assistant itself serves an incomplete entry, in Japanese where its
+        translation is missing.
         """
         corpus = cls(directory=Path(directory), profile=profile)
         files = corpus_files(corpus.directory)
         if not files:
             corpus.problems.append(Problem(str(directory), None, "no FAQ files (*.yml) found"))
         for path in files:
-            for entry in _load_file(path, profile, corpus.problems, strict):
+            for entry in _load_file(path, profile, corpus.problems, strict, complete):
                 if entry.id in corpus.entries:
                     other = corpus.entries[entry.id].file
                     corpus.problems.append(
@@ -142,7 +147,11 @@ def fingerprint(directory: str | Path, extra: tuple[Path, ...] = ()) -> str:
 
 
 def _load_file(
-    path: Path, profile: Profile, problems: list[Problem], strict: bool = True
+    path: Path,
+    profile: Profile,
+    problems: list[Problem],
+    strict: bool = True,
+    complete: bool = False,
 ) -> list[Entry]:
     name = path.name
     try:
@@ -162,14 +171,20 @@ def _load_file(
         return []
     entries = []
     for index, item in enumerate(data["entries"], 1):
-        entry = _parse_entry(item, path, index, profile, problems, strict)
+        entry = _parse_entry(item, path, index, profile, problems, strict, complete)
         if entry is not None:
             entries.append(entry)
     return entries
 
 
 def _parse_entry(
-    item: Any, path: Path, index: int, profile: Profile, problems: list[Problem], strict: bool
+    item: Any,
+    path: Path,
+    index: int,
+    profile: Profile,
+    problems: list[Problem],
+    strict: bool,
+    complete: bool = False,
 ) -> Entry | None:
     name = path.name
     if not isinstance(item, dict):
@@ -202,8 +217,14 @@ def _parse_entry(
         problem("missing Japanese questions (questions.ja)")
     for lang, text in answer.items():
         _check_answer_text(text, f"answer.{lang}", profile, problem, strict)
+    if complete:
+        # Residents ask in six languages: an entry that cannot answer one of them would
+        # leave its questions to a wrong entry or to Japanese.
+        for what, texts in (("answer", answer), ("questions", questions)):
+            if item.get(what) and (missing := [lang for lang in LANGUAGES if not texts.get(lang)]):
+                problem(f"{what} missing in {', '.join(missing)}")
 
-    links = _links(item.get("links") or [], profile, problem, strict)
+    links = _links(item.get("links") or [], profile, problem, strict, complete)
     source = str(item.get("source", ""))
     if source and not re.match(r"^https?://[^\s/]+\.[^\s]+$", source):
         problem(f"source '{source}' is not a web address")
@@ -286,7 +307,9 @@ def _is_national_url(url: str) -> bool:
     return bool(NATIONAL_URL_HOST.match(host))
 
 
-def _links(value: Any, profile: Profile, problem: Any, strict: bool = True) -> list[Link]:
+def _links(
+    value: Any, profile: Profile, problem: Any, strict: bool = True, complete: bool = False
+) -> list[Link]:
     if not isinstance(value, list):
         problem("'links' must be a list")
         return []
@@ -307,6 +330,8 @@ def _links(value: Any, profile: Profile, problem: Any, strict: bool = True) -> l
             title = _texts(title, f"link #{number} title", problem)
         else:
             title = {"ja": str(title)}
+        if complete and (missing := [lang for lang in LANGUAGES if not title.get(lang)]):
+            problem(f"link #{number} title missing in {', '.join(missing)}")
         links.append(Link(title=title, url=url))
     return links
 

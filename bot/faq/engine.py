@@ -43,6 +43,7 @@ from bot.privacy.redact import without_labels
 from bot.settings import Settings
 from bot.text.japanese import CompoundTable
 from bot.text.language import detect_language
+from bot.text.spellings import Spellings
 from bot.text.terms import BIGRAM, char_ngrams, retrieval_terms
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ DENSE_WEIGHT = 0.7
 COVERAGE_POWER = 2.0
 # A question is out of scope when its nearest out-of-scope example is at least this much
 # more similar than its nearest FAQ question. Tuned on tests/eval/dev.jsonl.
-OUT_OF_SCOPE_MARGIN = 0.0
+OUT_OF_SCOPE_MARGIN = -0.04
 # Share of the entry classifier's probability in the score that orders the entries (the
 # confidence has the rest), where the corpus has a classifier (bot.faq.classifier). Tuned
 # on tests/eval/dev.jsonl: 0.3 to 0.5 all did well, 0.4 best.
@@ -304,6 +305,7 @@ class _State:
     vector_owners: np.ndarray | None = None
     off_topic_vectors: np.ndarray | None = None  # one row per out-of-scope example
     classifier: EntryClassifier | None = None
+    spellings: Spellings | None = None
 
     @classmethod
     def build(
@@ -351,7 +353,17 @@ class _State:
             if paraphrased
             else None
         )
-        state = cls(corpus, terms, entries, fields, classifier=classifier)
+        spellings = Spellings.learn(
+            {
+                e.id: [*e.questions.get("ja", ()), profile.render(e.answer.get("ja", ""))]
+                for e in entries
+            },
+            {
+                e.id: [q for lang, qs in e.questions.items() if lang != "ja" for q in qs]
+                for e in entries
+            },
+        )
+        state = cls(corpus, terms, entries, fields, classifier=classifier, spellings=spellings)
         if encoder is not None and questions:
             state.encoder = encoder
             state.vectors = encoder.passages(questions)
@@ -364,6 +376,10 @@ class _State:
         if not self.entries:
             return [], False
         n = len(self.entries)
+        if self.spellings is not None:
+            text = self.spellings.expand(
+                text
+            )  # "juminhyo", 「こせきとうほん」 read as 住民票, 戸籍謄本
         words = _words(text, self.terms)
         query = {"question": words, "entry": words, "answer": words, "chars": char_ngrams(text)}
         if not any(query.values()):
