@@ -260,7 +260,7 @@ def test_edits_write_audit_rows_with_before_and_after(client: TestClient, faq_co
     staff_store = StaffStore(Store(_db_url(client)))
     record = staff_store.audit_records("entry:family-divorce")[0]
     assert record.actor == "editor1" and record.action == "edit_entry"
-    assert "ko" not in record.before["answer"]
+    assert record.before["answer"]["ko"] == entry.answer["ko"] != data["answer_ko"]
     assert record.after["answer"]["ko"] == "이혼 신고는 시청에서 할 수 있습니다."
     history = client.get(f"{PREFIX}/faq/family-divorce")
     assert "answer.ko" in history.text and "editor1" in history.text

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -76,12 +77,26 @@ def test_answer_follows_the_chosen_language(stack: Stack) -> None:
     assert any("\uac00" <= ch <= "\ud7af" for ch in first["text"])
 
 
-def test_missing_translation_falls_back_to_japanese_with_a_note(stack: Stack) -> None:
-    reply = stack.chat("離婚届を出したいのですが", session_id=uuid.uuid4().hex, lang="ko")
-    first = reply["messages"][0]
-    assert first["faq_id"] == "family-divorce"
-    assert first["text"].startswith("(이 답변은 아직 한국어로")
-    assert "離婚" in first["text"]
+def test_missing_translation_falls_back_to_japanese_with_a_note(faq_copy: Path) -> None:
+    # Every project entry is in six languages (faq validate), but an entry staff have just
+    # added may not be yet: its Japanese answer is given, after a note in the language.
+    import yaml
+
+    from actions.actions import _answer_text
+    from bot.faq.engine import FaqEngine
+
+    path = faq_copy / "corpus" / "family.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry = next(e for e in data["entries"] if e["id"] == "family-divorce")
+    del entry["answer"]["ko"]
+    for link in entry.get("links", []):
+        link["title"].pop("ko", None)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    faq = FaqEngine(faq_copy / "corpus", faq_copy / "municipality.yml", faq_copy / "terms.yml")
+    text, lang = _answer_text(faq, faq.corpus.entries["family-divorce"], "ko")
+    assert lang == "ja"
+    assert text.startswith("(이 답변은 아직 한국어로")
+    assert "離婚" in text
 
 
 def test_conversation_keeps_its_language_for_ambiguous_messages(stack: Stack) -> None:
