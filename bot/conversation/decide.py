@@ -280,7 +280,7 @@ def _ambiguous(engine: FaqEngine, guide: Guide, turn: Turn, reply: Reply) -> lis
             if r.entry.id in ids and r.confidence >= CLEAR * best.confidence
         ]
         if best.entry.id not in ids or not rivals:
-            return []  # the details point at one procedure (「赤ちゃん マイナカード」)
+            return []  # the details point at one procedure (「引っ越します 子ども」)
     return options
 
 
