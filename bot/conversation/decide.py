@@ -240,7 +240,7 @@ def _score(reply: Reply, entry: Entry) -> float:
 def _topic_holds(topic: Entry, reply: Reply, own: Reply) -> bool:
     """Whether the whole message fits the topic nearly as well as the procedure its words
     name alone."""
-    new = own.results[0].entry
+    new = own.candidates[0].entry  # as _names_own read it; results may be trimmed
     return _score(reply, topic) >= HOLD * max(_score(reply, new), MIN_TOPIC_CONFIDENCE)
 
 

@@ -377,9 +377,8 @@ class _State:
             return [], False
         n = len(self.entries)
         if self.spellings is not None:
-            text = self.spellings.expand(
-                text
-            )  # "juminhyo", 「こせきとうほん」 read as 住民票, 戸籍謄本
+            # "juminhyo", 「こせきとうほん」 read with 住民票, 戸籍謄本 added.
+            text = self.spellings.expand(text)
         words = _words(text, self.terms)
         query = {"question": words, "entry": words, "answer": words, "chars": char_ngrams(text)}
         if not any(query.values()):

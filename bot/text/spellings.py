@@ -83,10 +83,10 @@ class Spellings:
     def learn(
         cls, japanese: dict[str, list[str]], foreign: dict[str, list[str]] | None = None
     ) -> Spellings:
-        """Learn from each entry's Japanese questions. ``foreign``, each entry's questions
-        in the other languages, tells a romaji term from a word of those languages: residents
-        write 住民票 as "juminhyo" in the questions of the entries that use 住民票, while
-        "taken" (他県) turns up anywhere."""
+        """Learn from each entry's Japanese questions and answer. ``foreign``, each entry's
+        questions in the other languages, tells a romaji term from a word of those
+        languages: residents write 住民票 as "juminhyo" in the questions of the entries that
+        use 住民票, while "taken" (他県) turns up anywhere."""
         terms: dict[str, str] = {}  # kana reading -> surface
         uses: dict[str, set[str]] = {}  # surface -> entries whose Japanese uses it
         for entry, questions in japanese.items():
@@ -110,11 +110,11 @@ class Spellings:
 
     def expand(self, text: str) -> str:
         """``text`` with the kanji of every term it spells in romaji or kana added."""
-        found = self._in_romaji(text) + self._in_kana(text)
+        normalized = normalize(text)
+        found = self._in_romaji(normalized) + self._in_kana(normalized)
         return f"{text} {' '.join(found)}" if found else text
 
     def _in_romaji(self, text: str) -> list[str]:
-        text = normalize(text)
         words = [(m.group(), m.start(), m.end()) for m in LATIN_WORD.finditer(text)]
         found: list[str] = []
         i = 0
@@ -134,7 +134,6 @@ class Spellings:
         return found
 
     def _in_kana(self, text: str) -> list[str]:
-        text = normalize(text)
         found: list[str] = []
         for match in HIRAGANA_RUN.finditer(text):
             start, end = match.span()
