@@ -465,6 +465,9 @@ def test_no_secret_in_the_logs(run: Run) -> None:
     assert {f"logs/{name}.log" for name in ("gateway", "rasa", "actions")} <= set(logs)
     leaked = []
     for name, content in logs.items():
+        # The checkout's own path (a random temporary name on CI: /tmp/tmp.NZui2Fp4Tu) is
+        # not resident text, however its letters happen to fall.
+        content = content.replace(str(PROJECT_ROOT), "<checkout>")
         forms = _log_forms(content)
         for case in CASES:
             for secret in case.secrets:
