@@ -21,11 +21,15 @@ def import_city(lines: list[dict], corpus_dir: Path, profile: Profile) -> None:
     import_jsonl(_jsonl(lines).encode(), corpus_dir, profile)
 
 
-def eval_command(query_lines: list[dict], corpus_dir: Path, work: Path) -> dict:
-    """The figures `madoguchi eval --corpus corpus_dir --json` prints for these queries."""
+def eval_command(
+    query_lines: list[dict], corpus_dir: Path, work: Path, train: bool = False
+) -> dict:
+    """The figures `madoguchi eval --corpus corpus_dir --json` prints for these queries
+    (with ``train``, using an embedding model trained for that corpus)."""
     queries_file = work / "queries.jsonl"
     queries_file.write_text(_jsonl(query_lines), encoding="utf-8")
     command = [sys.executable, "-m", "bot.cli", "eval", "--json"]
     command += ["--queries", str(queries_file), "--corpus", str(corpus_dir)]
+    command += ["--train"] if train else []
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout)

@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="measure retrieval on a set of queries")
     evaluate.add_argument("--queries", type=Path, required=True, help="JSONL queries file")
     evaluate.add_argument("--corpus", type=Path, help="evaluate another corpus directory")
+    evaluate.add_argument(
+        "--train",
+        action="store_true",
+        help="with --corpus: train an embedding model for that corpus (cached by its digest)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.add_argument(
         "--failures",
@@ -244,6 +249,13 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
     corpus_dir = args.corpus or settings.corpus_dir
     external = args.corpus is not None
+    if args.train and not external:
+        print(
+            "error: --train is for another corpus (--corpus DIR); for this installation's "
+            "own corpus run 'madoguchi embeddings'",
+            file=sys.stderr,
+        )
+        return 2
     profile_path = corpus_dir / "municipality.yml"
     if not profile_path.exists():
         profile_path = settings.profile_path
@@ -252,13 +264,15 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, ExchangeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    engine = build_engine(settings, corpus_dir, profile_path, strict=not external)
+    encoder = _evaluated_model(settings, corpus_dir, profile_path) if args.train else None
+    engine = build_engine(settings, corpus_dir, profile_path, strict=not external, encoder=encoder)
     if not len(engine.corpus):
         print(f"error: no usable entries in {corpus_dir}", file=sys.stderr)
         return 1
     outcomes = evaluate.run(engine, queries)
     result = evaluate.report(outcomes)
     result["entries"] = len(engine.corpus)
+    result["embedding_model"] = engine.encoder.name if engine.encoder is not None else None
     if args.failures:
         result["failures"] = evaluate.failures(outcomes, args.failures)
     if args.json:
@@ -275,6 +289,22 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     for failure in result.get("failures", []):
         print(f"  miss: {failure}")
     return 0
+
+
+def _evaluated_model(settings: Settings, corpus_dir: Path, profile_path: Path):  # type: ignore[no-untyped-def]
+    """The embedding model for a corpus under evaluation, trained unless cached."""
+    from bot.faq import embeddings
+    from bot.faq.corpus import Corpus
+    from bot.faq.profile import Profile
+    from bot.services import embeddings_for
+    from bot.text.japanese import CompoundTable
+
+    corpus = Corpus.load(corpus_dir, Profile.load(profile_path), strict=False)
+    if len(corpus) < 2:
+        return None
+    path, trained = embeddings_for(corpus, settings, settings.evaluated_embeddings_dir)
+    print(f"embedding model {'trained' if trained else 'reused'}: {path}", file=sys.stderr)
+    return embeddings.load(path, CompoundTable.from_file(settings.terms_path))
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -16,12 +16,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import httpx
 
 from bot.privacy.hashing import load_secret
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.faq.corpus import Corpus
 
 MODEL_NAME = "madoguchi"
 # Everything a trained model depends on: when none of these changed, training is skipped.
@@ -146,13 +149,8 @@ def train_embeddings_if_needed(
     settings: Settings, force: bool = False, steps: int | None = None
 ) -> int:
     """Train the FAQ engine's own embedding model unless one for this corpus is cached."""
-    import dataclasses
-
-    from bot.faq import embeddings
     from bot.faq.corpus import Corpus
-    from bot.faq.out_of_scope import engine_examples
     from bot.faq.profile import Profile
-    from bot.text.japanese import CompoundTable
 
     if os.environ.get("MADOGUCHI_EMBEDDING_MODEL", "").strip():
         print("Using the configured embedding model; nothing to train.")
@@ -161,22 +159,36 @@ def train_embeddings_if_needed(
     if corpus.problems:
         print("The FAQ corpus has problems; run 'madoguchi faq validate'.", file=sys.stderr)
         return 1
+    if not force:
+        print("Checking the FAQ embedding model...", flush=True)
+    path, trained = embeddings_for(corpus, settings, settings.embeddings_dir, force, steps)
+    print(f"Embedding model {'trained' if trained else 'is up to date'}: {path}")
+    return 0
+
+
+def embeddings_for(
+    corpus: Corpus,
+    settings: Settings,
+    cache_dir: Path,
+    force: bool = False,
+    steps: int | None = None,
+) -> tuple[Path, bool]:
+    """The embedding model trained for ``corpus`` (the installation's own, or a city's FAQ
+    under evaluation), cached in ``cache_dir`` by the corpus's digest. Returns its
+    directory and whether it was trained now."""
+    import dataclasses
+
+    from bot.faq import embeddings
+    from bot.faq.out_of_scope import engine_examples
+    from bot.text.japanese import CompoundTable
+
     plan = embeddings.TrainingPlan()
     if steps:
         plan = dataclasses.replace(plan, steps=steps)
     terms = CompoundTable.from_file(settings.terms_path)
-    if not force:
-        print("Checking the FAQ embedding model...", flush=True)
-    path, trained = embeddings.train_if_needed(
-        corpus,
-        settings.embeddings_dir,
-        terms,
-        plan,
-        force=force,
-        out_of_scope=engine_examples(settings),
+    return embeddings.train_if_needed(
+        corpus, cache_dir, terms, plan, force=force, out_of_scope=engine_examples(settings)
     )
-    print(f"Embedding model {'trained' if trained else 'is up to date'}: {path}")
-    return 0
 
 
 def service_command(name: str, settings: Settings) -> list[str]:

@@ -113,6 +113,11 @@ class Settings:
     def embeddings_dir(self) -> Path:
         return self.root / "var" / "embeddings"
 
+    @property
+    def evaluated_embeddings_dir(self) -> Path:
+        """Models trained for corpora under evaluation (`madoguchi eval --corpus --train`)."""
+        return self.root / "var" / "embeddings-evaluated"
+
     @classmethod
     def from_env(cls) -> Settings:
         root = Path(_env("MADOGUCHI_HOME", str(PROJECT_ROOT)))

@@ -186,3 +186,109 @@ def test_a_topic_bigger_than_a_batch_gives_samples_of_its_entries() -> None:
         assert len(batch) == 16 and len({g.questions[0] for g in batch}) == 16
         seen |= {g.questions[0] for g in batch}
     assert len(seen) > 100
+
+
+def test_answers_are_cut_into_sentences_in_any_language() -> None:
+    texts = ["転入届を出します。本人確認書類が必要です！\n窓口へどうぞ", "Bring your ID. Then pay."]
+    assert embeddings.answer_sentences(texts) == [
+        "転入届を出します。",
+        "本人確認書類が必要です！",
+        "窓口へどうぞ",
+        "Bring your ID.",
+        "Then pay.",
+    ]
+
+
+ONE_QUESTION_FAQ = [
+    (
+        "pool",
+        "市民プールについて",
+        "屋内プールは水着と水泳帽を持参してください。更衣室にコインロッカーがあります。",
+    ),
+    (
+        "library",
+        "図書館の利用について",
+        "本は一人十冊まで二週間借りられます。返却ポストは夜間も使えます。",
+    ),
+    (
+        "bicycle",
+        "放置自転車について",
+        "駅前に置かれた自転車は撤去して保管所で預かります。引き取りには鍵が必要です。",
+    ),
+    (
+        "dog",
+        "犬の登録について",
+        "生後九十日を過ぎた犬は狂犬病の予防注射を毎年受けさせてください。鑑札を首輪に付けます。",
+    ),
+    (
+        "water",
+        "水道の開始について",
+        "入居したら水道の使用開始を申し込んでください。検針票に水道番号があります。",
+    ),
+    (
+        "park",
+        "公園の使用について",
+        "公園でイベントを開くときは許可が必要です。テントの設置は届け出てください。",
+    ),
+]
+
+
+def one_question_corpus(tmp_path: Path) -> Corpus:
+    from bot.faq.exchange import import_jsonl
+    from bot.settings import PROJECT_ROOT
+
+    profile = Profile.load(PROJECT_ROOT / "faq" / "municipality.yml")
+    lines = [
+        json.dumps({"id": i, "question": q, "answer": a}, ensure_ascii=False)
+        for i, q, a in ONE_QUESTION_FAQ
+    ]
+    import_jsonl("\n".join(lines).encode(), tmp_path / "corpus", profile)
+    return Corpus.load(tmp_path / "corpus", profile, strict=False)
+
+
+def test_a_one_question_corpus_learns_from_its_answers(tmp_path: Path) -> None:
+    """An imported FAQ page has one question: residents ask with the answer's words."""
+    from bot.settings import PROJECT_ROOT
+
+    corpus = one_question_corpus(tmp_path)
+    terms = CompoundTable.from_file(PROJECT_ROOT / "faq" / "terms.yml")
+    groups = embeddings._training_texts(corpus, embeddings.terms_input(terms))
+    assert all(len(g.questions) == 1 and len(g.sentences) == 2 for g in groups)
+    plan = dataclasses.replace(QUICK, steps=600, batch_size=6)
+    path, _ = embeddings.train_if_needed(corpus, tmp_path / "cache", terms, plan)
+    encoder = embeddings.load(path, terms)
+    questions = encoder.passages([q for _, q, _ in ONE_QUESTION_FAQ])
+    asked = {
+        "pool": "水泳帽はいりますか",
+        "library": "何冊まで借りられる？",
+        "bicycle": "自転車が撤去された 保管所はどこ",
+        "dog": "狂犬病の注射",
+        "water": "検針票の番号",
+        "park": "テントを立てたい",
+    }
+    nearest = encoder.queries(list(asked.values())) @ questions.T
+    ids = [i for i, _, _ in ONE_QUESTION_FAQ]
+    assert [ids[row.argmax()] for row in nearest] == list(asked)
+
+
+def test_levels_follow_the_kind_of_corpus(faq_copy: Path, tmp_path: Path) -> None:
+    from bot.faq.engine import LEXICAL_THRESHOLDS, UNPARAPHRASED_THRESHOLDS, Thresholds
+    from bot.settings import PROJECT_ROOT
+
+    corpus = one_question_corpus(tmp_path)
+    terms_path = PROJECT_ROOT / "faq" / "terms.yml"
+    terms = CompoundTable.from_file(terms_path)
+    path, _ = embeddings.train_if_needed(corpus, tmp_path / "cache", terms, QUICK)
+    encoder = embeddings.load(path, terms)
+    profile_path = PROJECT_ROOT / "faq" / "municipality.yml"
+    imported = FaqEngine(
+        tmp_path / "corpus", profile_path, terms_path, strict=False, encoder=encoder
+    )
+    assert imported.thresholds == UNPARAPHRASED_THRESHOLDS
+    # The dense side matches each question and each sentence of the answers.
+    assert imported._state is not None and imported._state.vectors is not None
+    assert len(imported._state.vectors) == len(ONE_QUESTION_FAQ) * 3
+    lexical = FaqEngine(tmp_path / "corpus", profile_path, terms_path, strict=False)
+    assert lexical.thresholds == LEXICAL_THRESHOLDS
+    files = (faq_copy / "corpus", faq_copy / "municipality.yml", faq_copy / "terms.yml")
+    assert FaqEngine(*files, encoder=encoder).thresholds == Thresholds()

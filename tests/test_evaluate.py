@@ -109,3 +109,52 @@ def test_eval_rejects_a_bad_queries_file(tmp_path: Path, capsys) -> None:  # typ
     assert main(["eval", "--queries", str(qfile)]) == 1
     err = capsys.readouterr().err
     assert "line 2" in err and "line 3" in err
+
+
+def test_eval_trains_a_model_for_the_corpus_it_evaluates(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # A word unique to this run: the model is cached by the corpus's digest.
+    marker = tmp_path.name
+    faq = [
+        {
+            "id": "pool",
+            "question": "市民プールについて",
+            "answer": "水着と水泳帽を持参してください。",
+        },
+        {
+            "id": "library",
+            "question": "図書館について",
+            "answer": f"本は十冊まで借りられます。{marker}",
+        },
+        {
+            "id": "dog",
+            "question": "犬の登録について",
+            "answer": "狂犬病の予防注射を受けてください。",
+        },
+    ]
+    source = tmp_path / "city.jsonl"
+    source.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in faq), encoding="utf-8")
+    assert main(["faq", "import", str(source), "--out", str(tmp_path / "corpus")]) == 0
+    qfile = tmp_path / "queries.jsonl"
+    qfile.write_text(
+        json.dumps({"query": "水泳帽はいる？", "relevant": ["pool"]}, ensure_ascii=False)
+    )
+    command = ["eval", "--queries", str(qfile), "--corpus", str(tmp_path / "corpus"), "--json"]
+    capsys.readouterr()
+    assert main(command) == 0
+    assert json.loads(capsys.readouterr().out)["embedding_model"] is None
+
+    assert main([*command, "--train"]) == 0
+    out, err = capsys.readouterr()
+    trained = json.loads(out)
+    assert "embedding model trained" in err and trained["embedding_model"]
+    assert main([*command, "--train"]) == 0
+    out, err = capsys.readouterr()
+    assert "embedding model reused" in err
+    assert json.loads(out)["embedding_model"] == trained["embedding_model"]
+
+
+def test_train_is_for_another_corpus(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text('{"query": "x", "relevant": ["a"]}\n')
+    assert main(["eval", "--queries", str(qfile), "--train"]) == 2
+    assert "--corpus" in capsys.readouterr().err

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import random
+import re
 import shutil
 import time
 from collections import Counter
@@ -38,7 +39,7 @@ from bot.text.terms import char_ngrams, retrieval_terms
 logger = logging.getLogger(__name__)
 
 # Bump when the training recipe changes, so that cached models are retrained.
-RECIPE_VERSION = "static-wordlevel-mnrl-4-word-dropout-linear-decay-out-of-scope-topic-samples"
+RECIPE_VERSION = "static-wordlevel-mnrl-5-answer-sentence-anchors"
 META_FILE = "madoguchi-embedding.json"
 CHARS = "~"  # marks a character bigram in the model's input
 # Character bigrams in the model's input measured no better on the dev set and made
@@ -46,6 +47,9 @@ CHARS = "~"  # marks a character bigram in the model's input
 USE_CHARS = False
 MAX_CHAR_GRAMS = 64
 CURRENT = "current"
+# Where a sentence ends, in any of the six languages: 。！？, a line break, or ". " and the
+# like before the next sentence.
+SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+|(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,13 @@ class TrainingPlan:
     # batches rarely hold both. On the dev set, over two seeds, Japanese hit@1 rose by
     # 0.019 and 0.007.
     same_topic_share: float = 0.5
+    # A city's imported FAQ pages give one question per entry: the same question and answer
+    # pair would be drawn at every step, and the model would learn only the question's own
+    # words. For an entry with fewer than `few_questions` questions, this share of its
+    # anchors is a sentence of its answer cut to a few words, as a resident might ask it,
+    # whose positive is one of the entry's questions.
+    few_questions: int = 3
+    answer_anchor_share: float = 0.5
 
 
 class TrainingGroup(NamedTuple):
@@ -79,6 +90,7 @@ class TrainingGroup(NamedTuple):
     questions: list[str]
     answers: list[str]
     topic: str
+    sentences: tuple[str, ...] = ()  # the answers' sentences, for entries with few questions
 
 
 class Encoder:
@@ -156,11 +168,11 @@ def _training_texts(
     """
     groups = []
     for entry in corpus.entries.values():
-        questions = [prepare(q) for qs in entry.questions.values() for q in qs]
-        answers = [prepare(corpus.profile.render(a)) for a in entry.answer.values()]
-        groups.append(
-            TrainingGroup([q for q in questions if q], [a for a in answers if a], entry.category)
-        )
+        questions = [q for q in (prepare(q) for qs in entry.questions.values() for q in qs) if q]
+        rendered = [corpus.profile.render(a) for a in entry.answer.values()]
+        sentences = [s for s in map(prepare, answer_sentences(rendered)) if len(s.split()) > 1]
+        answers = [a for a in map(prepare, rendered) if a]
+        groups.append(TrainingGroup(questions, answers, entry.category, tuple(sentences)))
     groups.append(TrainingGroup([q for q in map(prepare, out_of_scope) if q], [], "out_of_scope"))
     return [g for g in groups if g.questions]
 
@@ -217,9 +229,15 @@ def _train_member(
     batch = min(plan.batch_size, len(groups))
     for _ in range(plan.steps):
         anchors, positives = [], []
-        for questions, answers, _ in _draw_batch(groups, batch, plan.same_topic_share):
+        for questions, answers, _, sentences in _draw_batch(groups, batch, plan.same_topic_share):
+            few = len(questions) < plan.few_questions and sentences
+            if few and random.random() < plan.answer_anchor_share:
+                anchors.append(_keep_some_words(random.choice(sentences), plan.word_keep))
+                positives.append(random.choice(questions))
+                continue
             anchor = random.choice(questions)
-            others = [t for t in questions + answers if t != anchor] or [anchor]
+            pool = questions + answers + (list(sentences) if few else [])
+            others = [t for t in pool if t != anchor] or [anchor]
             positives.append(random.choice(others))
             if random.random() < plan.word_dropout:
                 anchor = _keep_some_words(anchor, plan.word_keep)
@@ -255,6 +273,11 @@ def _draw_batch(
     taken = set(chosen)
     rest = [i for i in range(len(groups)) if i not in taken]
     return [groups[i] for i in chosen + random.sample(rest, size - len(chosen))]
+
+
+def answer_sentences(texts: Iterable[str]) -> list[str]:
+    """The sentences (or lines) of ``texts``."""
+    return [s.strip() for text in texts for s in SENTENCE_END.split(text) if s.strip()]
 
 
 def _keep_some_words(text: str, keep: float) -> str:
