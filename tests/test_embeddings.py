@@ -292,3 +292,13 @@ def test_levels_follow_the_kind_of_corpus(faq_copy: Path, tmp_path: Path) -> Non
     assert lexical.thresholds == LEXICAL_THRESHOLDS
     files = (faq_copy / "corpus", faq_copy / "municipality.yml", faq_copy / "terms.yml")
     assert FaqEngine(*files, encoder=encoder).thresholds == Thresholds()
+
+
+def test_the_digest_follows_what_training_reads(faq_copy: Path) -> None:
+    corpus = corpus_of(faq_copy)
+    before = embeddings.corpus_digest(corpus, QUICK)
+    first = next(iter(corpus.entries))
+    # Categories make the same-topic batches: moving an entry to another one retrains.
+    corpus.entries[first] = dataclasses.replace(corpus.entries[first], category="other")
+    assert embeddings.corpus_digest(corpus, QUICK) != before
+    assert embeddings.corpus_digest(corpus, dataclasses.replace(QUICK, steps=31)) != before

@@ -152,7 +152,9 @@ def corpus_digest(corpus: Corpus, plan: TrainingPlan, out_of_scope: Sequence[str
     for entry in sorted(corpus.entries.values(), key=lambda e: e.id):
         digest.update(
             json.dumps(
-                [entry.id, entry.questions, entry.answer], ensure_ascii=False, sort_keys=True
+                [entry.id, entry.category, entry.questions, entry.answer],
+                ensure_ascii=False,
+                sort_keys=True,
             ).encode()
         )
     return digest.hexdigest()[:16]
