@@ -193,7 +193,8 @@ def _warm_up() -> None:
 # Sanic refuses to start once the main process has fixed another method (loading the
 # models does). So the warm-up runs only in the worker, which imports this module again.
 # It runs in a thread: Sanic gives a worker 30 s to report that it started, and on a busy
-# machine loading the models can take longer than that.
+# machine loading the models can take longer than that. (Sanic names its worker in the
+# process environment: a fact about this process, not a setting.)
 if os.environ.get("SANIC_WORKER_NAME"):
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 else:

@@ -124,7 +124,7 @@ def main() -> int:
         corpus_dir = work / "corpus"
         import_city(lines, corpus_dir, Profile.load(settings.profile_path))
         terms = CompoundTable.from_file(settings.terms_path)
-        encoder = load_configured(settings.embeddings_dir, terms)
+        encoder = load_configured(settings, terms)
         timings = {"lexical": measure(corpus_dir, settings, query_lines)}
         if encoder is not None:
             examples = engine_examples(settings)

@@ -49,7 +49,8 @@ def actions_token(settings: Settings) -> str:
 
 def quiet_environment(settings: Settings) -> dict[str, str]:
     """Environment for every service: nothing calls out, the project is importable, and
-    Rasa and the action server share the token (endpoints.yml)."""
+    Rasa and the action server share the token (endpoints.yml). The children inherit this
+    process's environment, with these variables set for them."""
     env = dict(os.environ)
     env.update(
         {
@@ -82,7 +83,7 @@ def model_path(settings: Settings) -> Path:
 
 
 def training_config(settings: Settings) -> Path:
-    return Path(os.environ.get("MADOGUCHI_RASA_CONFIG") or settings.root / "config.yml")
+    return settings.rasa_config or settings.root / "config.yml"
 
 
 def _files(root: Path, names: Iterable[str]) -> list[Path]:
@@ -152,7 +153,7 @@ def train_embeddings_if_needed(
     from bot.faq.corpus import Corpus
     from bot.faq.profile import Profile
 
-    if os.environ.get("MADOGUCHI_EMBEDDING_MODEL", "").strip():
+    if settings.embedding_model:
         print("Using the configured embedding model; nothing to train.")
         return 0
     corpus = Corpus.load(settings.corpus_dir, Profile.load(settings.profile_path))

@@ -92,7 +92,8 @@ def test_a_pretrained_model_on_disk_is_loaded_with_its_prefixes(
     monkeypatch.setenv("MADOGUCHI_EMBEDDING_MODEL", str(path))
     monkeypatch.setenv("MADOGUCHI_EMBEDDING_QUERY_PREFIX", "query: ")
     monkeypatch.setenv("MADOGUCHI_EMBEDDING_PASSAGE_PREFIX", "passage: ")
-    encoder = embeddings.load_configured(tmp_path / "no-cache", None)
+    settings = Settings(root=tmp_path, faq_dir=faq_copy)
+    encoder = embeddings.load_configured(settings, None)
     assert encoder is not None and encoder.query_prefix == "query: "
     # The prefix is part of what the model reads: "query" has its own vector here.
     query, passage = encoder.queries(["card lost"])[0], encoder.passages(["card lost"])[0]
@@ -100,17 +101,16 @@ def test_a_pretrained_model_on_disk_is_loaded_with_its_prefixes(
     assert float(encoder.queries(["card"])[0] @ encoder.passages(["card lost"])[0]) > float(
         encoder.queries(["tax"])[0] @ encoder.passages(["card lost"])[0]
     )
-    settings = Settings.from_env()
-    engine = build_engine(Settings(**{**settings.__dict__, "faq_dir": faq_copy, "root": tmp_path}))
+    engine = build_engine(settings)
     assert engine.encoder is not None and engine.encoder.name == "pretrained"
     assert engine.search("マイナンバーカードをなくしました").results
 
 
 def test_no_model_means_lexical_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MADOGUCHI_EMBEDDING_MODEL", raising=False)
-    assert embeddings.load_configured(tmp_path, None) is None
+    assert embeddings.load_configured(Settings(root=tmp_path), None) is None
     monkeypatch.setenv("MADOGUCHI_EMBEDDING_MODEL", "none")
-    assert embeddings.load_configured(tmp_path, None) is None
+    assert embeddings.load_configured(Settings(root=tmp_path), None) is None
 
 
 def test_meta_file_marks_the_projects_own_models(faq_copy: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ The floors sit a little under the figures in the README, so that a change that m
 retrieval worse fails here. The test set (tests/eval/test.jsonl) is never used for
 paraphrases, training or tuning; thresholds are tuned on tests/eval/dev.jsonl. hit@k and
 MRR count only the entries that answer a query (its best grade), not the partly relevant.
+Speed is measured by bench/engine_speed.py, not here: a busy machine would fail a timing.
 """
 
 from __future__ import annotations
@@ -54,9 +55,8 @@ def test_overall_figures(figures: dict) -> None:
     assert figures["n"] >= 500
     assert figures["ndcg@10"] >= 0.96
     assert figures["mrr@10"] >= 0.955
-    assert figures["oos_rejection"] >= 0.875
+    assert figures["oos_rejection"] >= 0.925
     assert figures["false_rejection"] <= 0.05
-    assert figures["latency_ms_p95"] < 50
 
 
 def test_residents_own_words() -> None:
@@ -65,5 +65,5 @@ def test_residents_own_words() -> None:
     assert words["by_lang"]["ja"]["hit@1"] >= 0.88
     for lang in ("en", "zh", "ko", "vi", "pt"):
         assert words["by_lang"][lang]["hit@1"] >= 0.90, lang
-    assert words["oos_rejection"] >= 0.83
+    assert words["oos_rejection"] >= 0.95
     assert words["false_rejection"] <= 0.07

@@ -66,11 +66,13 @@ def texts(request) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_japanese_question_is_answered_by_reply_with_feedback_buttons(stack, line) -> None:  # type: ignore[no-untyped-def]
     event = text_event("マイナンバーカードを失くしました", user=user())
-    started = time.monotonic()
     response = post(stack, webhook_body(event))
+    responded = time.time()
     assert response.status_code == 200
-    assert time.monotonic() - started < 2  # answered at once, the work happens afterwards
     reply = line.wait_for(REPLY)[0]
+    # Answered at once: the work happens afterwards, so the reply reaches LINE after the
+    # webhook's 200 (an order, not a duration: a busy machine cannot fail it).
+    assert reply.at >= responded
     assert reply.body["replyToken"] == event["replyToken"]
     assert reply.headers["authorization"] == "Bearer test-token"
     joined = "\n".join(texts(reply))

@@ -99,3 +99,30 @@ def test_a_question_nearer_an_out_of_scope_example_is_not_answered(
 def test_the_installed_engine_uses_the_projects_examples() -> None:
     engine = build_engine(Settings.from_env())
     assert "今日って雨降る？" in engine.out_of_scope
+
+
+def test_the_entry_classifier_learns_the_examples_as_a_class_of_their_own(
+    faq_copy: Path,
+) -> None:
+    """Without any model: words that only out-of-scope questions use (a supermarket, a
+    bank app) put a question in their class, while the entries keep their order."""
+    files = (faq_copy / "corpus", faq_copy / "municipality.yml", faq_copy / "terms.yml")
+    examples = (
+        "スーパーのポイントカード 期限",
+        "ドラッグストアのポイント いつまで",
+        "スーパーのポイント 何倍デー",
+        "銀行アプリ 暗証番号 忘れた",
+        "ネットバンキングのパスワード 再設定",
+        "銀行のアプリにログインできない",
+    )
+    plain = FaqEngine(*files)
+    guarded = FaqEngine(*files, out_of_scope=examples)
+    assert guarded._state is not None and guarded._state.classifier is not None
+    assert guarded._state.classifier.n_entries == len(guarded.corpus) + 1
+    for question in ("スーパーのポイントって期限ある？", "銀行アプリの暗証番号を忘れた"):
+        assert plain.search(question).candidates, question
+        assert guarded.search(question).off_topic and not guarded.search(question).answered
+    for question in ("マイナポイントの申込期限は？", "マイナンバーカードの暗証番号を忘れた"):
+        reply, before = guarded.search(question), plain.search(question)
+        assert reply.answered and not reply.off_topic, question
+        assert reply.candidates[0].entry.id == before.candidates[0].entry.id

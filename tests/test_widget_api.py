@@ -20,8 +20,8 @@ from bot.faq.profile import Profile
 from bot.gateway.app import create_app
 from bot.gateway.office_hours import TOKYO, OfficeHours
 from bot.gateway.ratelimit import Rate, RedisTokenBuckets, TokenBuckets
-from bot.gateway.web import allowed_origins_from_env, fill_page
-from bot.settings import PROJECT_ROOT
+from bot.gateway.web import fill_page
+from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.db import Store
 
 CITY = "https://www.city.sakurano.example"
@@ -220,7 +220,7 @@ def test_the_widget_files_load_from_any_origin(client: TestClient) -> None:
 def test_a_malformed_allowed_origin_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MADOGUCHI_ALLOWED_ORIGINS", "www.city.example/path")
     with pytest.raises(ValueError, match="not an origin"):
-        allowed_origins_from_env()
+        Settings()
 
 
 # ---- rate limit ----------------------------------------------------------------------------

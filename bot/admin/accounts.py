@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from collections.abc import Iterable
@@ -62,11 +61,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def session_lifetime() -> dt.timedelta:
-    hours = float(os.environ.get("MADOGUCHI_STAFF_SESSION_HOURS", "") or DEFAULT_SESSION_HOURS)
-    return dt.timedelta(hours=hours)
-
-
 @dataclass(frozen=True)
 class SignedIn:
     """The staff member behind a request, and the CSRF token their forms must carry."""
@@ -95,7 +89,7 @@ class StaffStore:
 
     def __init__(self, store: Store, lifetime: dt.timedelta | None = None) -> None:
         self.store = store
-        self.lifetime = lifetime or session_lifetime()
+        self.lifetime = lifetime or dt.timedelta(hours=DEFAULT_SESSION_HOURS)
 
     # -- accounts --------------------------------------------------------------------------
 

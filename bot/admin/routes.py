@@ -9,6 +9,7 @@ it), and only editors may change anything (403 for viewers).
 # dependency aliases defined inside create_admin_router, which only works at run time.
 
 import asyncio
+import datetime as dt
 import re
 import secrets
 import threading
@@ -66,7 +67,9 @@ class AdminContext:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings.database_url)
-        self.staff = StaffStore(self.store)
+        self.staff = StaffStore(
+            self.store, dt.timedelta(hours=settings.staff_session_hours)
+        )
         self.editor = CorpusEditor(
             settings.corpus_dir, settings.profile_path, settings.root / "var" / "corpus.lock"
         )

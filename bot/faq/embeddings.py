@@ -10,8 +10,8 @@ spelling normalisation. Training is cached under `var/embeddings/` by a digest o
 corpus and reused until the corpus changes.
 
 A city that has a pretrained model on disk sets `MADOGUCHI_EMBEDDING_MODEL` to its
-directory, with the query and passage prefixes that model expects (for example
-`query: ` and `passage: ` for the E5 family); the engine then uses it on the raw text.
+directory, with the query and passage prefixes that model expects (for example `query: `
+and `passage: ` for the E5 family); the engine then uses it on the raw text.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bot.faq.corpus import Corpus
+from bot.settings import Settings
 from bot.text.japanese import CompoundTable, normalize
 from bot.text.terms import char_ngrams, retrieval_terms
 
@@ -211,7 +212,8 @@ def _train_member(
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
     # One thread and fixed seeds: the same corpus gives the same model on every machine,
-    # so the figures measured on it are reproducible.
+    # so the figures measured on it are reproducible. (Hugging Face tokenizers read their
+    # threading from the process environment.)
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -367,21 +369,23 @@ def load(
 
 
 def load_configured(
-    cache_dir: Path, terms: CompoundTable | None, allow_own: bool = True
+    settings: Settings, terms: CompoundTable | None, allow_own: bool = True
 ) -> Encoder | None:
     """The encoder this installation uses: a configured pretrained model, else (with
     ``allow_own``) the latest model trained on the corpus, else none (BM25 alone)."""
+    # huggingface_hub reads this from the process environment: never try the network.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    configured = os.environ.get("MADOGUCHI_EMBEDDING_MODEL", "").strip()
+    configured = settings.embedding_model
     if configured.lower() == "none":
         return None
     if configured:
         return load(
             Path(configured),
             terms,
-            os.environ.get("MADOGUCHI_EMBEDDING_QUERY_PREFIX", ""),
-            os.environ.get("MADOGUCHI_EMBEDDING_PASSAGE_PREFIX", ""),
+            settings.embedding_query_prefix,
+            settings.embedding_passage_prefix,
         )
+    cache_dir = settings.embeddings_dir
     pointer = cache_dir / CURRENT
     if not allow_own or not pointer.exists():
         return None

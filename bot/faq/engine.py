@@ -72,6 +72,10 @@ COVERAGE_POWER = 2.0
 # A question is out of scope when its nearest out-of-scope example is at least this much
 # more similar than its nearest FAQ question. Tuned on tests/eval/dev.jsonl.
 OUT_OF_SCOPE_MARGIN = -0.04
+# A question is out of scope when the entry classifier gives the out-of-scope examples'
+# class at least this probability. Tuned on the dev sets (tests/eval/dev*.jsonl): the
+# lowest level that raised no set's false rejection by more than 0.005 (0.2 to 0.5 tried).
+OUT_OF_SCOPE_PROBABILITY = 0.3
 # Share of the entry classifier's probability in the score that orders the entries (the
 # confidence has the rest), where the corpus has a classifier (bot.faq.classifier). Tuned
 # on tests/eval/dev.jsonl: 0.3 to 0.5 all did well, 0.4 best.
@@ -120,7 +124,8 @@ class Reply:
     answered: bool
     # The best-ranked entries whatever their confidence (for logging, routing, evaluation).
     candidates: tuple[Result, ...] = ()
-    # Closer to an out-of-scope example than to any FAQ question.
+    # Out of scope: closer to an out-of-scope example than to any FAQ question, or put in
+    # their class by the entry classifier.
     off_topic: bool = False
 
     @property
@@ -262,6 +267,7 @@ class FaqEngine:
                 self.strict,
                 self.encoder,
                 self._off_topic_vectors,
+                self.out_of_scope,
             )
             if state.corpus.problems:
                 for problem in state.corpus.problems:
@@ -336,6 +342,7 @@ class _State:
         strict: bool = True,
         encoder: Encoder | None = None,
         off_topic_vectors: np.ndarray | None = None,
+        out_of_scope: Sequence[str] = (),
     ) -> _State:
         profile = Profile.load(profile_path)
         corpus = Corpus.load(corpus_dir, profile, strict=strict)
@@ -369,7 +376,12 @@ class _State:
             if weight
         ]
         classifier = (
-            EntryClassifier.train(docs["question"][0], docs["chars"][0], owners, len(entries))
+            EntryClassifier.train(
+                docs["question"][0] + [_words(x, terms) for x in out_of_scope],
+                docs["chars"][0] + [char_ngrams(x) for x in out_of_scope],
+                owners + [len(entries)] * len(out_of_scope),
+                len(entries) + bool(out_of_scope),
+            )
             if paraphrased
             else None
         )
@@ -424,9 +436,13 @@ class _State:
             confidence = (1 - DENSE_WEIGHT) * confidence + DENSE_WEIGHT * dense_part
         order_by = confidence
         if self.classifier is not None:
-            # The classifier helps choose the entry but not whether any entry answers: it
-            # gives its probability to some entry even for a question about dog training.
+            # The classifier helps choose the entry. Among the entries alone it cannot say
+            # whether any answers (it would give a question about dog training to dog
+            # registration), but the out-of-scope examples are one more class of its own.
             chosen = self.classifier.probabilities(words, query["chars"])
+            if len(chosen) > n:
+                off_topic = off_topic or chosen[n] >= OUT_OF_SCOPE_PROBABILITY
+                chosen = chosen[:n] / max(chosen[:n].sum(), 1e-12)
             order_by = (1 - CLASSIFIER_WEIGHT) * confidence + CLASSIFIER_WEIGHT * chosen
         order = np.argsort(-order_by, kind="stable")[:limit]
         results = [
@@ -481,6 +497,6 @@ def build_engine(
         profile_path or settings.profile_path,
         settings.terms_path if terms is not None else None,
         strict=strict,
-        encoder=encoder or load_configured(settings.embeddings_dir, terms, allow_own=own_corpus),
+        encoder=encoder or load_configured(settings, terms, allow_own=own_corpus),
         out_of_scope=engine_examples(settings),
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -32,10 +31,10 @@ from bot.gateway.json_body import (
 from bot.gateway.line.api import LineApi
 from bot.gateway.line.channel import LineChannel, LineSettings
 from bot.gateway.rasa_client import RasaClient
-from bot.gateway.ratelimit import RateLimitMiddleware, buckets_from_env, rate_from_env
+from bot.gateway.ratelimit import Rate, RateLimitMiddleware, buckets_for
 from bot.gateway.resident_text import TextRejected, prepare
 from bot.gateway.turn import take_turn
-from bot.gateway.web import add_cross_origin_rules, allowed_origins_from_env, widget_router
+from bot.gateway.web import add_cross_origin_rules, widget_router
 from bot.privacy.hashing import hash_id, load_salt
 from bot.settings import Settings
 from bot.storage.db import Store
@@ -62,16 +61,14 @@ async def _read_chat_request(request: Request) -> tuple[str, str, str | None]:
     return session_id, text, lang
 
 
-def line_settings_from_env() -> LineSettings | None:
-    secret = os.environ.get("LINE_CHANNEL_SECRET", "").strip()
-    token = os.environ.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip()
-    if not secret or not token:
+def line_settings_from(settings: Settings) -> LineSettings | None:
+    if not settings.line_enabled:
         return None
     return LineSettings(
-        channel_secret=secret,
-        access_token=token,
-        api_base_url=os.environ.get("LINE_API_BASE_URL", "").strip() or None,
-        reply_window=float(os.environ.get("LINE_REPLY_WINDOW", "50")),
+        channel_secret=settings.line_channel_secret,
+        access_token=settings.line_channel_access_token,
+        api_base_url=settings.line_api_base_url or None,
+        reply_window=settings.line_reply_window,
     )
 
 
@@ -79,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     salt = load_salt(settings.hash_salt, settings.root / "var")
 
-    line_settings = line_settings_from_env()
+    line_settings = line_settings_from(settings)
     directory = FaqDirectory(settings.corpus_dir, settings.profile_path)  # shared lookups
 
     @asynccontextmanager
@@ -154,10 +151,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(widget_router(settings, salt, directory))  # /api/feedback, /api/contact, /
     app.include_router(create_admin_router(settings))  # /admin: staff pages
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    rate = rate_from_env()
+    rate = Rate.parse(settings.rate_limit)
     if rate is not None:
-        app.add_middleware(RateLimitMiddleware, buckets=buckets_from_env(rate))
-    add_cross_origin_rules(app, allowed_origins_from_env())
+        app.add_middleware(RateLimitMiddleware, buckets=buckets_for(rate, settings.redis_url))
+    add_cross_origin_rules(app, list(settings.allowed_origins))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -22,11 +21,10 @@ import redis.asyncio as redis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.gateway.body_limit import send_json_error
+from bot.settings import parse_rate
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RATE_LIMIT = "60/minute"
-PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 MAX_TRACKED_CLIENTS = 10_000
 
 
@@ -38,25 +36,13 @@ class Rate:
     @classmethod
     def parse(cls, text: str) -> Rate | None:
         """Parse "30/minute" to Rate(30, 60.0) and "off" to None; raise ValueError otherwise."""
-        text = text.strip().lower()
-        if text in ("off", "none", "0"):
-            return None
-        count, _, unit = text.partition("/")
-        unit = unit.strip().removesuffix("s")
-        if not count.strip().isdigit() or int(count) < 1 or unit not in PERIODS:
-            raise ValueError(
-                f"MADOGUCHI_RATE_LIMIT must look like '30/minute' (or 'off'), got {text!r}"
-            )
-        return cls(int(count), PERIODS[unit])
+        parsed = parse_rate(text)
+        return None if parsed is None else cls(*parsed)
 
 
-def rate_from_env() -> Rate | None:
-    return Rate.parse(os.environ.get("MADOGUCHI_RATE_LIMIT", "").strip() or DEFAULT_RATE_LIMIT)
-
-
-def buckets_from_env(rate: Rate) -> TokenBuckets | RedisTokenBuckets:
-    url = os.environ.get("MADOGUCHI_REDIS_URL", "").strip()
-    return RedisTokenBuckets(rate, url) if url else TokenBuckets(rate)
+def buckets_for(rate: Rate, redis_url: str) -> TokenBuckets | RedisTokenBuckets:
+    """Buckets shared through Redis when a URL is set, else this process's own."""
+    return RedisTokenBuckets(rate, redis_url) if redis_url else TokenBuckets(rate)
 
 
 class TokenBuckets:

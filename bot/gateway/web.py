@@ -5,7 +5,6 @@ the cross-origin rules that let a city's own pages embed the widget.
 from __future__ import annotations
 
 import html
-import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +36,6 @@ MAX_FEEDBACK_BYTES = 4 * 1024
 MAX_FAQ_ID_CHARS = 128
 # Files a city's page loads from the gateway with a plain <script>/<link> tag.
 WIDGET_ASSETS = ("/static/widget.js", "/static/widget.css")
-ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 def widget_router(settings: Settings, salt: str, directory: FaqDirectory) -> APIRouter:
@@ -135,21 +133,6 @@ def fill_page(page: str, profile: Profile, lang: str = "ja") -> str:
         return match.group(0) if value is None else html.escape(value)
 
     return PLACEHOLDER.sub(fill, page)
-
-
-def allowed_origins_from_env() -> list[str]:
-    """The city sites allowed to call the API from their pages (MADOGUCHI_ALLOWED_ORIGINS)."""
-    origins = []
-    for item in os.environ.get("MADOGUCHI_ALLOWED_ORIGINS", "").split(","):
-        origin = item.strip().rstrip("/")
-        if not origin:
-            continue
-        if not ORIGIN.match(origin):
-            raise ValueError(
-                f"MADOGUCHI_ALLOWED_ORIGINS: {origin!r} is not an origin like https://www.city.example"
-            )
-        origins.append(origin)
-    return origins
 
 
 class WidgetAssetsMiddleware:
