@@ -25,7 +25,7 @@ from bot.faq.corpus import Entry
 from bot.faq.engine import FaqEngine, build_engine
 from bot.messages import say
 from bot.settings import Settings
-from bot.text.language import SUPPORTED, detect
+from bot.text.language import LANGUAGES, detect
 from bot.text.language import warm_up as warm_up_language_detection
 
 # Below this confidence a candidate says nothing about which department to point to.
@@ -70,13 +70,13 @@ def conversation_language(tracker: Tracker) -> str:
     language the conversation already has.
     """
     chosen = _metadata(tracker).get("lang")
-    if chosen in SUPPORTED:
+    if chosen in LANGUAGES:
         return str(chosen)
     detection = detect(tracker.latest_message.get("text") or "")
     if detection.confident:
         return detection.lang
     slot = tracker.get_slot("language")
-    return slot if slot in SUPPORTED else detection.lang
+    return slot if slot in LANGUAGES else detection.lang
 
 
 def _buttons(entries: list[Entry], lang: str) -> list[dict[str, str]]:

@@ -13,9 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.clock import JAPAN
 from bot.gateway.conversation_log import outcome_of
 from bot.gateway.rasa_client import to_chat_messages
-from bot.report.figures import TOKYO, Month, OfficeCalendar
+from bot.report.figures import Month, OfficeCalendar
 from bot.report.render import ReportContext, write_report
 from bot.settings import Settings
 from bot.storage.db import Store
@@ -95,7 +96,7 @@ def test_personal_data_never_reaches_the_database_or_the_report(
     _assert_no_secret([value for _, column, value in cells if not column.endswith("hash")])
 
     # The report of this month shows the same texts; none of the secrets either.
-    month = Month.parse(dt.datetime.now(TOKYO).strftime("%Y-%m"))
+    month = Month.parse(dt.datetime.now(JAPAN).strftime("%Y-%m"))
     context = ReportContext(
         city="テスト市",
         calendar=OfficeCalendar.from_profile_data(

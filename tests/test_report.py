@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from bot.cli import main
+from bot.clock import JAPAN
 from bot.faq.corpus import Corpus
 from bot.faq.profile import Profile
-from bot.report.figures import TOKYO, Month
+from bot.report.figures import Month
 from bot.report.render import ReportContext, month_report_html
 from bot.report.seed import Manifest, seed_traffic
 from bot.settings import PROJECT_ROOT, Settings
@@ -51,7 +52,7 @@ def _office_open(moment: dt.datetime) -> bool:
 
 
 def _in_month(moment: dt.datetime, month: Month) -> bool:
-    local = moment.astimezone(TOKYO)
+    local = moment.astimezone(JAPAN)
     return (local.year, local.month) == (month.year, month.month)
 
 

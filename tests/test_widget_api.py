@@ -16,9 +16,10 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from bot.clock import JAPAN
+from bot.faq.office_hours import OfficeHours
 from bot.faq.profile import Profile
 from bot.gateway.app import create_app
-from bot.gateway.office_hours import TOKYO, OfficeHours
 from bot.gateway.ratelimit import Rate, RedisTokenBuckets, TokenBuckets
 from bot.gateway.web import fill_page
 from bot.settings import PROJECT_ROOT, Settings
@@ -170,7 +171,7 @@ def test_contact_rejects_unknown_values(client: TestClient, params: dict, status
 def test_office_hours_follow_the_profile_and_national_holidays(moment: str, is_open: bool) -> None:
     profile = Profile.load(PROJECT_ROOT / "faq" / "municipality.yml")
     hours = OfficeHours.from_profile(profile.data["hours"])
-    assert hours.is_open(datetime.fromisoformat(moment).replace(tzinfo=TOKYO)) is is_open
+    assert hours.is_open(datetime.fromisoformat(moment).replace(tzinfo=JAPAN)) is is_open
 
 
 def test_office_hours_use_japan_time() -> None:

@@ -6,11 +6,9 @@ Stored data (action names, roles, language codes) stays as it is; only what is s
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from bot.clock import JAPAN
 from bot.storage.db import as_utc
-
-JAPAN = ZoneInfo("Asia/Tokyo")
 
 LANGUAGE_NAMES = {
     "ja": "日本語",

@@ -41,6 +41,7 @@ from bot.admin.review import (
     pending_items,
 )
 from bot.admin.throttle import SignInThrottle
+from bot.clock import today_in_japan
 from bot.faq.corpus import LANGUAGES, Corpus, Entry
 from bot.faq.engine import FaqEngine, build_engine
 from bot.settings import Settings
@@ -537,9 +538,8 @@ def _safe_next(value: str) -> str:
 
 def _recent_months(month_type: Any, count: int) -> list[Any]:
     """This month (Japan time) and the ``count - 1`` before it, newest first."""
-    import datetime as dt
 
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date()
+    today = today_in_japan()
     month = month_type(today.year, today.month)
     months = []
     for _ in range(count):

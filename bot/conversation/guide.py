@@ -16,10 +16,10 @@ import yaml
 
 from bot.faq.corpus import Corpus, Entry
 from bot.text.japanese import analyze, normalize
+from bot.text.language import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
-LANGS = ("ja", "en", "zh", "ko", "vi", "pt")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # Languages whose generic words are removed as written rather than word by word.
 UNSPLIT = ("zh", "ko")
@@ -241,7 +241,7 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
 def _phrases(by_lang: Any, where: str) -> list[str]:
     phrases: list[str] = []
     for lang, items in _mapping(by_lang, where).items():
-        if lang not in LANGS:
+        if lang not in LANGUAGES:
             raise GuideError(f"{where}: unknown language {lang!r}")
         if not isinstance(items, list):
             raise GuideError(f"{where}.{lang} must be a list")

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from bot.faq.profile import Profile, pick
+from bot.text.language import LANGUAGES
 
-LANGUAGES = ("ja", "en", "zh", "ko", "vi", "pt")
 ENTRY_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REQUIRED_FIELDS = ("id", "category", "department", "questions", "answer", "source", "reviewed")
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.faq.engine import FaqEngine
 from bot.faq.exchange import ExchangeError, decode, normalize_id
-from bot.text.language import SUPPORTED, detect_language
+from bot.text.language import LANGUAGES, detect_language
 
 K_VALUES = (1, 3, 5)
 DEPTH = 10
@@ -91,8 +91,8 @@ def _query(item: Any, normalize_ids: bool) -> Query:
     if normalize_ids:
         grades = {normalize_id(i): g for i, g in grades.items()}
     lang = item.get("lang") or detect_language(text)
-    if lang not in SUPPORTED:
-        raise ValueError(f"'lang' must be one of {', '.join(SUPPORTED)}")
+    if lang not in LANGUAGES:
+        raise ValueError(f"'lang' must be one of {', '.join(LANGUAGES)}")
     return Query(text=text, lang=lang, grades=grades)
 
 
@@ -156,7 +156,7 @@ def report(outcomes: list[Outcome]) -> dict[str, Any]:
     result = summarize(outcomes)
     result["by_lang"] = {
         lang: summarize([o for o in outcomes if o.query.lang == lang])
-        for lang in SUPPORTED
+        for lang in LANGUAGES
         if any(o.query.lang == lang for o in outcomes)
     }
     return result

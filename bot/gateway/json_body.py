@@ -9,7 +9,7 @@ import pydantic_core
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from bot.text.language import SUPPORTED
+from bot.text.language import LANGUAGES
 
 MAX_SESSION_ID_CHARS = 128
 
@@ -65,6 +65,6 @@ def lang_of(value: Any, default: str = "ja") -> str:
     """A language code from the body; ``default`` when it is absent."""
     if value is None:
         return default
-    if value not in SUPPORTED:
-        raise BadRequest(f"'lang' must be one of {', '.join(SUPPORTED)}")
+    if value not in LANGUAGES:
+        raise BadRequest(f"'lang' must be one of {', '.join(LANGUAGES)}")
     return str(value)

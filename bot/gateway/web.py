@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.faq.directory import FaqDirectory
+from bot.faq.office_hours import OfficeHours
 from bot.faq.profile import PLACEHOLDER, Profile, pick
 from bot.gateway.json_body import (
     BadRequest,
@@ -25,7 +26,6 @@ from bot.gateway.json_body import (
     read_json_object,
     session_id_of,
 )
-from bot.gateway.office_hours import OfficeHours
 from bot.messages import say
 from bot.privacy.hashing import hash_id
 from bot.settings import Settings

@@ -19,16 +19,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.gateway.office_hours import OfficeHours
+from bot.clock import JAPAN
+from bot.faq.office_hours import OfficeHours
 from bot.report.grouping import Group, group_texts
 from bot.storage.db import Store, as_utc
 from bot.storage.models import TURNS, ConversationMessage, Feedback
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 QUESTION_OUTCOMES = ("answered", "suggestions", "unanswered")
 TOP_FAQ = 20
 TOP_UNANSWERED_GROUPS = 20
@@ -66,8 +65,8 @@ class Month:
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """Start and end (exclusive) in UTC."""
-        start = dt.datetime.combine(self.first_day, dt.time(), TOKYO)
-        end = dt.datetime.combine(self.next().first_day, dt.time(), TOKYO)
+        start = dt.datetime.combine(self.first_day, dt.time(), JAPAN)
+        end = dt.datetime.combine(self.next().first_day, dt.time(), JAPAN)
         return as_utc(start), as_utc(end)
 
 
@@ -177,7 +176,7 @@ class MonthFigures:
     turns: list[TurnCount] = field(default_factory=list)
     unanswered_total: int = 0
     open_days: int = 0
-    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(TOKYO))
+    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(JAPAN))
 
     @property
     def empty(self) -> bool:
@@ -190,7 +189,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 def local_time(moment: dt.datetime) -> dt.datetime:
     """A stored time (UTC; naive from SQLite) in Japan time."""
-    return as_utc(moment).astimezone(TOKYO)
+    return as_utc(moment).astimezone(JAPAN)
 
 
 def _load(store: Store, month: Month) -> tuple[list[ConversationMessage], list[Feedback]]:

@@ -13,9 +13,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.clock import JAPAN
 from bot.faq.corpus import Entry
 from bot.privacy.hashing import hash_id
-from bot.report.figures import TOKYO, Month
+from bot.report.figures import Month
 from bot.storage.db import Store
 
 LANGS = {"ja": 70, "en": 9, "zh": 6, "ko": 4, "vi": 7, "pt": 4}
@@ -141,7 +142,7 @@ def _moment(rng: random.Random, month: Month) -> dt.datetime:
     day = rng.choices(days, weights=[WEEKEND_FACTOR if d.weekday() >= 5 else 1 for d in days])[0]
     hour = rng.choices(range(24), weights=HOURS)[0]
     return dt.datetime.combine(
-        day, dt.time(hour, rng.randrange(60), rng.randrange(60), rng.randrange(1_000_000)), TOKYO
+        day, dt.time(hour, rng.randrange(60), rng.randrange(60), rng.randrange(1_000_000)), JAPAN
     )
 
 

@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from bot.privacy.spans import LABEL
 
-SUPPORTED = ("ja", "en", "zh", "ko", "vi", "pt")
+# The languages residents are answered in, Japanese first (the corpus's base text).
+LANGUAGES = ("ja", "en", "zh", "ko", "vi", "pt")
 
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _KANA_RUN = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]+")

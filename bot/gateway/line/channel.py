@@ -45,7 +45,7 @@ from bot.messages import say
 from bot.privacy.hashing import hash_id
 from bot.privacy.redact import redact
 from bot.storage.db import Store
-from bot.text.language import SUPPORTED, detect_language
+from bot.text.language import LANGUAGES, detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ class LineChannel:
             return
         user_id, user_hash = user
         data = {k: v[0] for k, v in parse_qs(event.postback.data or "").items()}
-        if data.get("lang") in SUPPORTED:
+        if data.get("lang") in LANGUAGES:
             lang = data["lang"]
             await asyncio.to_thread(self.store.set_user_language, user_hash, lang)
             await self._reply_or_push(event, user_id, [text_message(say("language_set", lang))])

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+from bot.clock import JAPAN
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -44,7 +44,7 @@ class OfficeHours:
         )
 
     def is_open(self, moment: datetime) -> bool:
-        local = moment.astimezone(TOKYO) if moment.tzinfo else moment.replace(tzinfo=TOKYO)
+        local = moment.astimezone(JAPAN) if moment.tzinfo else moment.replace(tzinfo=JAPAN)
         return self.is_open_day(local.date()) and self.opens <= local.time() < self.closes
 
     def is_open_day(self, day: date) -> bool:
