@@ -507,3 +507,42 @@ def test_times_are_shown_in_japan_time(client: TestClient) -> None:
     page = client.get(f"{PREFIX}/audit")
     assert "<td>2026-04-01 01:05</td>" in page.text and "2026-03-31 16:05" not in page.text
     assert "エントリを編集" in page.text
+
+
+def test_the_gateway_holds_one_store_and_at_most_one_engine(
+    faq_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The residents' API, LINE and the staff pages share one database engine; the review
+    queue's closest entries come from one FAQ engine, however many pages ask."""
+    import gc
+
+    from bot.faq.engine import FaqEngine
+    from bot.gateway.app import create_app
+
+    def alive(kind: type) -> set[int]:
+        return {id(o) for o in gc.get_objects() if isinstance(o, kind)}
+
+    monkeypatch.setenv("MADOGUCHI_FAQ_DIR", str(faq_copy))
+    monkeypatch.setenv("MADOGUCHI_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.setenv("MADOGUCHI_HASH_SALT", "test-salt")
+    monkeypatch.setenv("MADOGUCHI_EMBEDDING_MODEL", "none")
+    gc.collect()
+    stores, engines = alive(Store), alive(FaqEngine)
+    app = create_app()
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        StaffStore(app.state.store).add_staff("editor1", PASSWORD, "editor")
+        app.state.store.log_unanswered(
+            text="市の職員採用試験はいつですか",
+            channel="web",
+            lang="ja",
+            session_hash="h",
+            reason="no_match",
+        )
+        sign_in(client, "editor1")
+        for _ in range(3):
+            assert client.get(f"{PREFIX}/review").status_code == 200
+            assert client.get(f"{PREFIX}/api/queue").status_code == 200
+        assert client.post("/api/chat", json={"text": ""}).status_code == 400
+        gc.collect()
+        assert len(alive(Store) - stores) == 1
+        assert len(alive(FaqEngine) - engines) <= 1

@@ -65,9 +65,9 @@ NO_LONGER_QUEUED = "これらの質問は、すでにレビュー待ちの一覧
 class AdminContext:
     """What the staff pages share: the database, the corpus editor and an engine."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
-        self.store = Store(settings.database_url)
+        self.store = store
         self.staff = StaffStore(
             self.store, dt.timedelta(hours=settings.staff_session_hours)
         )
@@ -97,8 +97,8 @@ def is_api(path: str) -> bool:
     return path.startswith(f"{PREFIX}/api/")
 
 
-def create_admin_router(settings: Settings) -> APIRouter:
-    context = AdminContext(settings)
+def create_admin_router(settings: Settings, store: Store) -> APIRouter:
+    context = AdminContext(settings, store)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(LANGUAGES=LANGUAGES, changes=changes, DONE=DONE_MESSAGES)
     templates.env.filters.update(

@@ -78,11 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     line_settings = line_settings_from(settings)
     directory = FaqDirectory(settings.corpus_dir, settings.profile_path)  # shared lookups
+    # One store (one database engine and its pool) for the residents' API, LINE and the
+    # staff pages. Opening it upgrades the schema: done here, before serving starts.
+    store = Store(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        # Opening the store upgrades the database schema; not on the event loop.
-        app.state.store = await asyncio.to_thread(Store, settings.database_url)
+        app.state.store = store
         purging = asyncio.create_task(
             purge_daily(app.state.store, settings.retention_days, settings.tracker_url)
         )
@@ -149,7 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await app.state.line.webhook(request)
 
     app.include_router(widget_router(settings, salt, directory))  # /api/feedback, /api/contact, /
-    app.include_router(create_admin_router(settings))  # /admin: staff pages
+    app.include_router(create_admin_router(settings, store))  # /admin: staff pages
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     rate = Rate.parse(settings.rate_limit)
     if rate is not None:
