@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.faq.directory import FaqDirectory
 from bot.faq.office_hours import OfficeHours
 from bot.faq.profile import PLACEHOLDER, Profile, pick
+from bot.gateway.deps import DirectoryDep, SaltDep, StoreDep
 from bot.gateway.json_body import (
     BadRequest,
     json_error,
@@ -28,8 +29,6 @@ from bot.gateway.json_body import (
 )
 from bot.messages import say
 from bot.privacy.hashing import hash_id
-from bot.settings import Settings
-from bot.storage.db import Store
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_FEEDBACK_BYTES = 4 * 1024
@@ -38,81 +37,80 @@ MAX_FAQ_ID_CHARS = 128
 WIDGET_ASSETS = ("/static/widget.js", "/static/widget.css")
 
 
-def widget_router(settings: Settings, salt: str, directory: FaqDirectory) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    def store(request: Request) -> Store:
-        # The app opens the store when it starts (that also upgrades the schema).
-        return request.app.state.store
 
-    def known_faq_id(value: Any) -> str:
-        if not isinstance(value, str) or not value or len(value) > MAX_FAQ_ID_CHARS:
-            raise BadRequest("'faq_id' is required and must be a FAQ entry id")
-        if value not in directory.corpus().entries:
-            raise BadRequest(f"'faq_id' {value!r} is not an entry of the FAQ", 404)
-        return value
+def _known_faq_id(value: Any, directory: FaqDirectory) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_FAQ_ID_CHARS:
+        raise BadRequest("'faq_id' is required and must be a FAQ entry id")
+    if value not in directory.corpus().entries:
+        raise BadRequest(f"'faq_id' {value!r} is not an entry of the FAQ", 404)
+    return value
 
-    @router.post("/api/feedback")
-    async def feedback(request: Request) -> JSONResponse:
-        """役に立ちましたか？ from the widget, stored like LINE's (the session id hashed)."""
-        try:
-            data = await read_json_object(request, MAX_FEEDBACK_BYTES)
-            session_id = session_id_of(data)
-            helpful = data.get("helpful")
-            if not isinstance(helpful, bool):
-                raise BadRequest("'helpful' is required and must be true or false")
-            lang = lang_of(data.get("lang"))
-            faq_id = await run_in_threadpool(known_faq_id, data.get("faq_id"))
-        except BadRequest as exc:
-            return json_error(str(exc), exc.status)
-        await run_in_threadpool(
-            store(request).record_feedback,
-            channel="web",
-            lang=lang,
-            session_hash=hash_id(session_id, salt),
-            faq_id=faq_id,
-            helpful=helpful,
-        )
-        body: dict[str, Any] = {"status": "recorded"}
-        if not helpful:
-            contact = await run_in_threadpool(directory.contact_for, faq_id, lang)
-            body["message"] = say("not_helpful", lang, contact=contact)
-        return JSONResponse(body)
 
-    @router.get("/api/contact")
-    async def contact(request: Request) -> JSONResponse:
-        """Who to call (for an answer's department, or the general desk) and whether the
-        office is open now."""
-        params = request.query_params
-        try:
-            lang = lang_of(params.get("lang"))
-            faq_id = params.get("faq_id")
-            if faq_id is not None:
-                faq_id = await run_in_threadpool(known_faq_id, faq_id)
-        except BadRequest as exc:
-            return json_error(str(exc), exc.status)
-        corpus = await run_in_threadpool(directory.corpus)
-        profile = corpus.profile
-        department = corpus.entries[faq_id].department if faq_id else None
-        dept = profile.departments.get(department or "") or profile.departments.get("soumu")
-        return JSONResponse(
-            {
-                "lang": lang,
-                "text": profile.contact(department, lang),
-                "phone": dept.phone if dept else str(profile.data.get("main_phone", "")),
-                "hours": pick(profile.data["office_hours"], lang),
-                "open_now": open_now(profile),
-            }
-        )
+@router.post("/api/feedback")
+async def feedback(
+    request: Request, store: StoreDep, salt: SaltDep, directory: DirectoryDep
+) -> JSONResponse:
+    """役に立ちましたか？ from the widget, stored like LINE's (the session id hashed)."""
+    try:
+        data = await read_json_object(request, MAX_FEEDBACK_BYTES)
+        session_id = session_id_of(data)
+        helpful = data.get("helpful")
+        if not isinstance(helpful, bool):
+            raise BadRequest("'helpful' is required and must be true or false")
+        lang = lang_of(data.get("lang"))
+        faq_id = await run_in_threadpool(_known_faq_id, data.get("faq_id"), directory)
+    except BadRequest as exc:
+        return json_error(str(exc), exc.status)
+    await run_in_threadpool(
+        store.record_feedback,
+        channel="web",
+        lang=lang,
+        session_hash=hash_id(session_id, salt),
+        faq_id=faq_id,
+        helpful=helpful,
+    )
+    body: dict[str, Any] = {"status": "recorded"}
+    if not helpful:
+        contact = await run_in_threadpool(directory.contact_for, faq_id, lang)
+        body["message"] = say("not_helpful", lang, contact=contact)
+    return JSONResponse(body)
 
-    @router.get("/", response_class=HTMLResponse)
-    async def demo_page() -> HTMLResponse:
-        """A sample city page with the widget embedded by one script tag."""
-        profile = (await run_in_threadpool(directory.corpus)).profile
-        page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-        return HTMLResponse(fill_page(page, profile))
 
-    return router
+@router.get("/api/contact")
+async def contact(request: Request, directory: DirectoryDep) -> JSONResponse:
+    """Who to call (for an answer's department, or the general desk) and whether the
+    office is open now."""
+    params = request.query_params
+    try:
+        lang = lang_of(params.get("lang"))
+        faq_id = params.get("faq_id")
+        if faq_id is not None:
+            faq_id = await run_in_threadpool(_known_faq_id, faq_id, directory)
+    except BadRequest as exc:
+        return json_error(str(exc), exc.status)
+    corpus = await run_in_threadpool(directory.corpus)
+    profile = corpus.profile
+    department = corpus.entries[faq_id].department if faq_id else None
+    dept = profile.departments.get(department or "") or profile.departments.get("soumu")
+    return JSONResponse(
+        {
+            "lang": lang,
+            "text": profile.contact(department, lang),
+            "phone": dept.phone if dept else str(profile.data.get("main_phone", "")),
+            "hours": pick(profile.data["office_hours"], lang),
+            "open_now": open_now(profile),
+        }
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+async def demo_page(directory: DirectoryDep) -> HTMLResponse:
+    """A sample city page with the widget embedded by one script tag."""
+    profile = (await run_in_threadpool(directory.corpus)).profile
+    page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    return HTMLResponse(fill_page(page, profile))
 
 
 def open_now(profile: Profile, moment: datetime | None = None) -> bool | None:
