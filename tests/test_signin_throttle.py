@@ -16,7 +16,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import bot.admin.routes as routes
+import bot.admin.context as admin_context
 from bot.admin.routes import PREFIX
 from bot.admin.throttle import SignInThrottle, Verdict
 from bot.settings import Settings
@@ -57,7 +57,7 @@ def throttles(monkeypatch: pytest.MonkeyPatch) -> list[RecordingThrottle]:
         made.append(RecordingThrottle())
         return made[-1]
 
-    monkeypatch.setattr(routes, "SignInThrottle", make)
+    monkeypatch.setattr(admin_context, "SignInThrottle", make)
     monkeypatch.setenv("MADOGUCHI_TRUSTED_PROXIES", PROXIES)
     return made
 

@@ -20,7 +20,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from bot.admin.routes import create_admin_router
+from bot.admin.routes import AdminContext
+from bot.admin.routes import router as admin_router
 from bot.faq.directory import FaqDirectory
 from bot.gateway import chat, web
 from bot.gateway.body_limit import BodySizeLimitMiddleware
@@ -101,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat.router)  # /api/chat
     app.include_router(line_webhook.router)  # /webhooks/line
     app.include_router(web.router)  # /api/feedback, /api/contact, /
-    app.include_router(create_admin_router(settings, app.state.store))  # /admin: staff pages
+    app.state.admin = AdminContext(settings, app.state.store)
+    app.include_router(admin_router)  # /admin: staff pages
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_middleware(app, settings)
     return app
