@@ -29,7 +29,14 @@ def _parser() -> argparse.ArgumentParser:
         prog="madoguchi", description="Multilingual FAQ assistant for Japanese city halls."
     )
     commands = parser.add_subparsers(metavar="COMMAND")
+    _add_faq_commands(commands)
+    _add_engine_commands(commands)
+    _add_service_commands(commands)
+    _add_data_commands(commands)
+    return parser
 
+
+def _add_faq_commands(commands) -> None:  # type: ignore[no-untyped-def]
     faq = commands.add_parser("faq", help="work with the FAQ corpus")
     faq_commands = faq.add_subparsers(metavar="ACTION")
     validate = faq_commands.add_parser("validate", help="check the corpus and the profile")
@@ -59,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", type=Path, help="new corpus directory for a JSONL import")
     imp.set_defaults(handler=_faq_import)
 
+
+def _add_engine_commands(commands) -> None:  # type: ignore[no-untyped-def]
     evaluate = commands.add_parser("eval", help="measure retrieval on a set of queries")
     evaluate.add_argument("--queries", type=Path, required=True, help="JSONL queries file")
     evaluate.add_argument("--corpus", type=Path, help="evaluate another corpus directory")
@@ -95,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     embeddings.add_argument("--steps", type=int, help="training steps (default: the plan's)")
     embeddings.set_defaults(handler=_embeddings)
 
+
+def _add_service_commands(commands) -> None:  # type: ignore[no-untyped-def]
     serve = commands.add_parser("serve", help="run one service in the foreground")
     serve.add_argument("service", choices=["rasa", "actions", "gateway"])
     serve.set_defaults(handler=_serve)
@@ -116,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train if needed and run all three services")
     run.set_defaults(handler=_run)
 
+
+def _add_data_commands(commands) -> None:  # type: ignore[no-untyped-def]
     db = commands.add_parser("db", help="database schema migrations")
     db_commands = db.add_subparsers(metavar="ACTION")
     db_upgrade = db_commands.add_parser("upgrade", help="upgrade the database to the newest schema")
@@ -146,7 +159,6 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--messages", type=int, default=3000, help="how many messages [3000]")
     seed.add_argument("--seed", type=int, default=0, help="random seed [0]")
     seed.set_defaults(handler=_seed_traffic)
-    return parser
 
 
 def _faq_validate(args: argparse.Namespace, settings: Settings) -> int:

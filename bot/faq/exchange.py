@@ -297,10 +297,42 @@ def import_jsonl(
     """
     if len(data) > MAX_IMPORT_BYTES:
         raise ExchangeError([f"the file is larger than {MAX_IMPORT_BYTES} bytes"])
-    text = decode(data)
     department = "soumu" if "soumu" in profile.departments else next(iter(profile.departments))
     source = str(profile.data.get("website", ""))
     today = dt.date.today()
+    entries, errors = _jsonl_entries(decode(data))
+    if errors:
+        raise ExchangeError(errors)
+    built = [
+        Entry(
+            id=entry_id,
+            category=category,
+            department=department,
+            questions={lang: tuple(dict.fromkeys(qs)) for lang, qs in e["questions"].items()},
+            answer=e["answer"],
+            links=(),
+            source=source,
+            reviewed=today,
+        )
+        for entry_id, e in entries.items()
+    ]
+    if not built:
+        raise ExchangeError(["the file has no entries"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if any(out_dir.glob("*.yml")):
+        raise ExchangeError([f"{out_dir} already holds a corpus; choose an empty directory"])
+    write_corpus(out_dir, built)
+    problems = Corpus.load(out_dir, profile, strict=False).problems
+    if problems:
+        for path in out_dir.glob("*.yml"):
+            path.unlink()
+        raise ExchangeError([str(p) for p in problems])
+    return built
+
+
+def _jsonl_entries(text: str) -> tuple[dict[str, dict], list[str]]:
+    """Each entry's questions and answers by language, from the JSONL lines, and the
+    problems found, each naming its line."""
     errors: list[str] = []
     entries: dict[str, dict] = {}
     for line_number, line in enumerate(text.splitlines(), start=1):
@@ -340,33 +372,7 @@ def import_jsonl(
             errors.append(f"line {entry['line']}: entry '{entry_id}' has no answer")
         if "ja" not in entry["questions"]:
             entry["questions"]["ja"] = next(iter(entry["questions"].values()))
-    if errors:
-        raise ExchangeError(errors)
-    built = [
-        Entry(
-            id=entry_id,
-            category=category,
-            department=department,
-            questions={lang: tuple(dict.fromkeys(qs)) for lang, qs in e["questions"].items()},
-            answer=e["answer"],
-            links=(),
-            source=source,
-            reviewed=today,
-        )
-        for entry_id, e in entries.items()
-    ]
-    if not built:
-        raise ExchangeError(["the file has no entries"])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if any(out_dir.glob("*.yml")):
-        raise ExchangeError([f"{out_dir} already holds a corpus; choose an empty directory"])
-    write_corpus(out_dir, built)
-    problems = Corpus.load(out_dir, profile, strict=False).problems
-    if problems:
-        for path in out_dir.glob("*.yml"):
-            path.unlink()
-        raise ExchangeError([str(p) for p in problems])
-    return built
+    return entries, errors
 
 
 def _escape_braces(text: str) -> str:
