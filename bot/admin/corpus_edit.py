@@ -8,7 +8,6 @@ leading comment. The action server's engine notices the new files within seconds
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import re
 import tempfile
@@ -17,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 from bot.faq.corpus import LANGUAGES, Corpus, Entry
 from bot.faq.profile import Profile
@@ -59,18 +60,14 @@ class CorpusEditor:
     def _locked(self) -> Iterator[Corpus]:
         """The current corpus, with other writers (other gateway workers) kept out."""
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.lock_path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                corpus = self.load()
-                if corpus.problems:
-                    raise EditError(
-                        ["FAQファイル自体に問題があります。先に次の点を直してください。"]
-                        + [str(p) for p in corpus.problems[:20]]
-                    )
-                yield corpus
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with FileLock(self.lock_path):
+            corpus = self.load()
+            if corpus.problems:
+                raise EditError(
+                    ["FAQファイル自体に問題があります。先に次の点を直してください。"]
+                    + [str(p) for p in corpus.problems[:20]]
+                )
+            yield corpus
 
     # -- the changes -----------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """The LINE Messaging API as the gateway uses it: reply, push, loading animation, with
-retries on rate limits, server errors and network errors."""
+retries (tenacity) on rate limits, server errors and network errors, honouring LINE's
+Retry-After."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from linebot.v3.messaging import (
     ShowLoadingAnimationRequest,
 )
 from linebot.v3.messaging.exceptions import ApiException
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -54,20 +56,35 @@ class LineApi:
         await self._client.close()
 
     async def _with_retries(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return await call()
-            except ApiException as exc:
-                if exc.status not in RETRYABLE or attempt == self.attempts:
-                    raise LineApiError(f"{what}: HTTP {exc.status} {exc.body}", exc.status) from exc
-                delay = _retry_after(exc) or self.backoff * 2 ** (attempt - 1)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                if attempt == self.attempts:
-                    raise LineApiError(f"{what}: {type(exc).__name__}: {exc}") from exc
-                delay = self.backoff * 2 ** (attempt - 1)
-            logger.warning("LINE %s failed (attempt %d); retrying in %.1f s", what, attempt, delay)
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_retryable),
+            before_sleep=lambda state: logger.warning(
+                "LINE %s failed (attempt %d); retrying in %.1f s",
+                what,
+                state.attempt_number,
+                state.next_action.sleep if state.next_action else 0.0,
+            ),
+            reraise=True,
+        )
+
+        async def attempt() -> T:
+            # A coroutine function: tenacity would run a plain lambda as a sync call.
+            return await call()
+
+        try:
+            return await retrying(attempt)
+        except ApiException as exc:
+            raise LineApiError(f"{what}: HTTP {exc.status} {exc.body}", exc.status) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise LineApiError(f"{what}: {type(exc).__name__}: {exc}") from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        """LINE's Retry-After when it gives one, else exponential backoff."""
+        failure = state.outcome.exception() if state.outcome else None
+        after = _retry_after(failure) if isinstance(failure, ApiException) else None
+        return after or self.backoff * 2 ** (state.attempt_number - 1)
 
     async def reply(self, reply_token: str, messages: list[Message]) -> None:
         request = ReplyMessageRequest(replyToken=reply_token, messages=messages)
@@ -84,6 +101,13 @@ class LineApi:
     async def show_loading(self, chat_id: str, seconds: int = 20) -> None:
         request = ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds)
         await self._with_retries("loading", lambda: self._api.show_loading_animation(request))
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Rate limits, LINE's server errors and network errors; not a refused request."""
+    if isinstance(exc, ApiException):
+        return exc.status in RETRYABLE
+    return isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError)
 
 
 def _retry_after(exc: ApiException) -> float | None:
