@@ -189,3 +189,17 @@ def test_jsonl_import_reports_bad_lines(tmp_path: Path, faq_copy: Path) -> None:
     assert any(e.startswith("line 2:") for e in caught.value.errors)
     assert any(e.startswith("line 3:") for e in caught.value.errors)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_an_import_keeps_each_files_header_comment(faq_copy: Path) -> None:
+    """The comment block at the top of a corpus file (what it covers, where its facts come
+    from) survives a CSV import that rewrites the file."""
+    headers = {
+        path.name: path.read_text(encoding="utf-8").split("entries:")[0]
+        for path in (faq_copy / "corpus").glob("*.yml")
+    }
+    assert any(header.startswith("#") for header in headers.values())
+    data = write_csv(load(faq_copy), None)
+    import_csv(data, faq_copy / "corpus", Profile.load(faq_copy / "municipality.yml"))
+    for path in (faq_copy / "corpus").glob("*.yml"):
+        assert path.read_text(encoding="utf-8").startswith(headers[path.name]), path.name

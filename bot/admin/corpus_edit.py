@@ -21,7 +21,7 @@ from filelock import FileLock
 
 from bot.faq.corpus import LANGUAGES, Corpus, Entry
 from bot.faq.profile import Profile
-from bot.faq.writer import atomic_write, dump_entries, entry_to_dict
+from bot.faq.writer import atomic_write, dump_entries, entry_to_dict, leading_comment
 
 CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 MAX_QUESTION_CHARS = 500
@@ -162,7 +162,7 @@ class CorpusEditor:
             path = self.corpus_dir / f"{category}.yml"
             items = by_category.get(category)
             if items:
-                atomic_write(path, _leading_comment(path) + dump_entries(items))
+                atomic_write(path, leading_comment(path) + dump_entries(items))
             else:
                 path.unlink(missing_ok=True)
 
@@ -175,17 +175,3 @@ class CorpusEditor:
             problems = Corpus.load(directory, profile).problems
         if problems:
             raise EditError([f"{p.entry}: {p.message}" if p.entry else p.message for p in problems])
-
-
-def _leading_comment(path: Path) -> str:
-    """The comment block at the top of a corpus file, kept when the file is rewritten."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    except (FileNotFoundError, UnicodeDecodeError):
-        return ""
-    header = []
-    for line in lines:
-        if not line.startswith("#"):
-            break
-        header.append(line)
-    return "".join(header)

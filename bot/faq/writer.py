@@ -61,7 +61,8 @@ def dump_entries(entries: Iterable[Entry]) -> str:
 
 
 def write_corpus(directory: Path, entries: Iterable[Entry]) -> list[Path]:
-    """Write ``entries`` into one file per category, each replaced atomically."""
+    """Write ``entries`` into one file per category, each replaced atomically and keeping
+    the comment block at its top."""
     by_category: dict[str, list[Entry]] = {}
     for entry in entries:
         by_category.setdefault(entry.category, []).append(entry)
@@ -69,7 +70,7 @@ def write_corpus(directory: Path, entries: Iterable[Entry]) -> list[Path]:
     written = []
     for category, items in by_category.items():
         path = directory / f"{category}.yml"
-        atomic_write(path, dump_entries(items))
+        atomic_write(path, leading_comment(path) + dump_entries(items))
         written.append(path)
     return written
 
@@ -84,3 +85,17 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def leading_comment(path: Path) -> str:
+    """The comment block at the top of a corpus file, kept when the file is rewritten."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except (FileNotFoundError, UnicodeDecodeError):
+        return ""
+    header = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    return "".join(header)
