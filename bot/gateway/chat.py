@@ -7,8 +7,9 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from bot.gateway.bodies import ChatBody, parse_body
 from bot.gateway.deps import RasaDep, SaltDep, StoreDep
-from bot.gateway.json_body import BadRequest, json_error, lang_of, read_json_object, session_id_of
+from bot.gateway.json_body import BadRequest, json_error, read_json_object
 from bot.gateway.resident_text import TextRejected, prepare
 from bot.gateway.turn import take_turn
 from bot.privacy.hashing import hash_id
@@ -21,16 +22,12 @@ router = APIRouter()
 async def _read_chat_request(request: Request) -> tuple[str, str, str | None]:
     """Validate a /api/chat body; raise BadRequest with a message a developer can act on.
     The text returned is already normalised and redacted (see resident_text)."""
-    data = await read_json_object(request, MAX_BODY_BYTES)
-    session_id, text = session_id_of(data), data.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise BadRequest("'text' is required and must be a non-empty string")
+    body = parse_body(ChatBody, await read_json_object(request, MAX_BODY_BYTES))
     try:
-        text = await asyncio.to_thread(prepare, text)
+        text = await asyncio.to_thread(prepare, body.text)
     except TextRejected as exc:
         raise BadRequest(str(exc), 413 if exc.reason == "too_long" else 400) from exc
-    lang = None if data.get("lang") is None else lang_of(data["lang"])
-    return session_id, text, lang
+    return body.session_id, text, body.lang
 
 
 @router.post("/api/chat")

@@ -11,8 +11,6 @@ from fastapi.responses import JSONResponse
 
 from bot.text.language import LANGUAGES
 
-MAX_SESSION_ID_CHARS = 128
-
 
 class BadRequest(ValueError):
     def __init__(self, message: str, status: int = 400) -> None:
@@ -52,17 +50,8 @@ async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
     return data
 
 
-def session_id_of(data: dict[str, Any]) -> str:
-    session_id = data.get("session_id")
-    if not isinstance(session_id, str) or not session_id.strip():
-        raise BadRequest("'session_id' is required and must be a non-empty string")
-    if len(session_id) > MAX_SESSION_ID_CHARS:
-        raise BadRequest(f"'session_id' must be at most {MAX_SESSION_ID_CHARS} characters")
-    return session_id
-
-
 def lang_of(value: Any, default: str = "ja") -> str:
-    """A language code from the body; ``default`` when it is absent."""
+    """A language code from a query parameter; ``default`` when it is absent."""
     if value is None:
         return default
     if value not in LANGUAGES:

@@ -19,20 +19,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.faq.directory import FaqDirectory
 from bot.faq.office_hours import OfficeHours
 from bot.faq.profile import PLACEHOLDER, Profile, pick
+from bot.gateway.bodies import EXPECTED, MAX_FAQ_ID_CHARS, FeedbackBody, parse_body
 from bot.gateway.deps import DirectoryDep, SaltDep, StoreDep
 from bot.gateway.json_body import (
     BadRequest,
     json_error,
     lang_of,
     read_json_object,
-    session_id_of,
 )
 from bot.messages import say
 from bot.privacy.hashing import hash_id
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_FEEDBACK_BYTES = 4 * 1024
-MAX_FAQ_ID_CHARS = 128
 # Files a city's page loads from the gateway with a plain <script>/<link> tag.
 WIDGET_ASSETS = ("/static/widget.js", "/static/widget.css")
 
@@ -40,9 +39,7 @@ WIDGET_ASSETS = ("/static/widget.js", "/static/widget.css")
 router = APIRouter()
 
 
-def _known_faq_id(value: Any, directory: FaqDirectory) -> str:
-    if not isinstance(value, str) or not value or len(value) > MAX_FAQ_ID_CHARS:
-        raise BadRequest("'faq_id' is required and must be a FAQ entry id")
+def _known_faq_id(value: str, directory: FaqDirectory) -> str:
     if value not in directory.corpus().entries:
         raise BadRequest(f"'faq_id' {value!r} is not an entry of the FAQ", 404)
     return value
@@ -54,28 +51,23 @@ async def feedback(
 ) -> JSONResponse:
     """役に立ちましたか？ from the widget, stored like LINE's (the session id hashed)."""
     try:
-        data = await read_json_object(request, MAX_FEEDBACK_BYTES)
-        session_id = session_id_of(data)
-        helpful = data.get("helpful")
-        if not isinstance(helpful, bool):
-            raise BadRequest("'helpful' is required and must be true or false")
-        lang = lang_of(data.get("lang"))
-        faq_id = await run_in_threadpool(_known_faq_id, data.get("faq_id"), directory)
+        body = parse_body(FeedbackBody, await read_json_object(request, MAX_FEEDBACK_BYTES))
+        faq_id = await run_in_threadpool(_known_faq_id, body.faq_id, directory)
     except BadRequest as exc:
         return json_error(str(exc), exc.status)
     await run_in_threadpool(
         store.record_feedback,
         channel="web",
-        lang=lang,
-        session_hash=hash_id(session_id, salt),
+        lang=body.lang,
+        session_hash=hash_id(body.session_id, salt),
         faq_id=faq_id,
-        helpful=helpful,
+        helpful=body.helpful,
     )
-    body: dict[str, Any] = {"status": "recorded"}
-    if not helpful:
-        contact = await run_in_threadpool(directory.contact_for, faq_id, lang)
-        body["message"] = say("not_helpful", lang, contact=contact)
-    return JSONResponse(body)
+    result: dict[str, Any] = {"status": "recorded"}
+    if not body.helpful:
+        contact = await run_in_threadpool(directory.contact_for, faq_id, body.lang)
+        result["message"] = say("not_helpful", body.lang, contact=contact)
+    return JSONResponse(result)
 
 
 @router.get("/api/contact")
@@ -87,6 +79,8 @@ async def contact(request: Request, directory: DirectoryDep) -> JSONResponse:
         lang = lang_of(params.get("lang"))
         faq_id = params.get("faq_id")
         if faq_id is not None:
+            if not faq_id or len(faq_id) > MAX_FAQ_ID_CHARS:
+                raise BadRequest(EXPECTED["faq_id"])
             faq_id = await run_in_threadpool(_known_faq_id, faq_id, directory)
     except BadRequest as exc:
         return json_error(str(exc), exc.status)
