@@ -170,3 +170,22 @@ def test_every_problem_is_listed_not_just_the_first(
     code, out = validate(faq_copy, capsys)
     assert code != 0
     assert "is not a date" in out and "unknown department" in out
+
+
+def test_texts_in_memory_are_checked_as_files_are(faq_copy: Path) -> None:
+    """The editor and the importer check a change before writing it, with no scratch copy:
+    the same problems, named by the same file and entry, as loading those files."""
+    from bot.faq.corpus import Corpus
+    from bot.faq.profile import Profile
+
+    profile = Profile.load(faq_copy / "municipality.yml")
+    moving = (faq_copy / "corpus" / "moving.yml").read_text(encoding="utf-8")
+    broken = moving.replace("department: shimin", "department: no-such-department", 1)
+    texts = {"moving.yml": broken, "extra.yml": "entries: []\n", "bad.yml": "entries: [1"}
+    for name, text in texts.items():
+        (faq_copy / "corpus" / name).write_text(text, encoding="utf-8")
+    from_disk = Corpus.load(faq_copy / "corpus", profile).problems
+    in_memory = Corpus.from_texts(texts, profile).problems
+    assert in_memory and {str(p) for p in in_memory} <= {str(p) for p in from_disk}
+    assert any(p.file == "bad.yml" and "not valid YAML" in p.message for p in in_memory)
+    assert any("no-such-department" in p.message for p in in_memory)

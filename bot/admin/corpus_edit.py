@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -168,10 +167,7 @@ class CorpusEditor:
 
     @staticmethod
     def _validate(by_category: dict[str, list[Entry]], profile: Profile) -> None:
-        with tempfile.TemporaryDirectory() as scratch:
-            directory = Path(scratch)
-            for category, items in by_category.items():
-                (directory / f"{category}.yml").write_text(dump_entries(items), encoding="utf-8")
-            problems = Corpus.load(directory, profile).problems
+        texts = {f"{category}.yml": dump_entries(items) for category, items in by_category.items()}
+        problems = Corpus.from_texts(texts, profile).problems
         if problems:
             raise EditError([f"{p.entry}: {p.message}" if p.entry else p.message for p in problems])

@@ -116,15 +116,27 @@ class Corpus:
         if not files:
             corpus.problems.append(Problem(str(directory), None, "no FAQ files (*.yml) found"))
         for path in files:
-            for entry in _load_file(path, profile, corpus.problems, strict, complete):
-                if entry.id in corpus.entries:
-                    other = corpus.entries[entry.id].file
-                    corpus.problems.append(
-                        Problem(entry.file, entry.id, f"duplicate id (also in {other})")
-                    )
-                    continue
-                corpus.entries[entry.id] = entry
+            corpus._add(_load_file(path, profile, corpus.problems, strict, complete))
         return corpus
+
+    @classmethod
+    def from_texts(cls, texts: dict[str, str], profile: Profile, strict: bool = True) -> Corpus:
+        """A corpus from file texts by file name, checked as `load` checks files: how the
+        editor and the importer check a change before anything is written."""
+        corpus = cls(directory=Path(), profile=profile)
+        for name, text in texts.items():
+            corpus._add(_load_text(Path(name), text, profile, corpus.problems, strict))
+        return corpus
+
+    def _add(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            if entry.id in self.entries:
+                other = self.entries[entry.id].file
+                self.problems.append(
+                    Problem(entry.file, entry.id, f"duplicate id (also in {other})")
+                )
+                continue
+            self.entries[entry.id] = entry
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -159,10 +171,24 @@ def _load_file(
         if len(raw) > MAX_FILE_BYTES:
             problems.append(Problem(name, None, f"file is larger than {MAX_FILE_BYTES} bytes"))
             return []
-        data = yaml.load(raw.decode("utf-8"), Loader=_YAML_LOADER)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         problems.append(Problem(name, None, "not UTF-8 text"))
         return []
+    return _load_text(path, text, profile, problems, strict, complete)
+
+
+def _load_text(
+    path: Path,
+    text: str,
+    profile: Profile,
+    problems: list[Problem],
+    strict: bool = True,
+    complete: bool = False,
+) -> list[Entry]:
+    name = path.name
+    try:
+        data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         problems.append(Problem(name, None, f"not valid YAML: {exc}"))
         return []

@@ -15,7 +15,6 @@ import datetime as dt
 import io
 import json
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,23 +239,21 @@ def _draft_to_entry(draft: _Draft) -> Entry:
 
 
 def _validate_or_raise(entries: list[Entry], profile: Profile, drafts: list[_Draft]) -> None:
-    """Write the would-be corpus to a scratch directory and load it with the usual checks."""
-    with tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        by_category: dict[str, list[Entry]] = {}
-        for entry in entries:
-            by_category.setdefault(entry.category or "_", []).append(entry)
-        for category, items in by_category.items():
-            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", category):
-                rows = [str(d.first_row) for d in drafts if d.fields["category"] == category]
-                raise ExchangeError(
-                    [
-                        f"row {', '.join(rows)}: category '{category}' must be a simple "
-                        "file name (a-z, 0-9, -)"
-                    ]
-                )
-            (directory / f"{category}.yml").write_text(dump_entries(items), encoding="utf-8")
-        problems = Corpus.load(directory, profile).problems
+    """Check the would-be corpus as it would be written, with the usual checks, in memory."""
+    by_category: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_category.setdefault(entry.category or "_", []).append(entry)
+    for category in by_category:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", category):
+            rows = [str(d.first_row) for d in drafts if d.fields["category"] == category]
+            raise ExchangeError(
+                [
+                    f"row {', '.join(rows)}: category '{category}' must be a simple "
+                    "file name (a-z, 0-9, -)"
+                ]
+            )
+    texts = {f"{category}.yml": dump_entries(items) for category, items in by_category.items()}
+    problems = Corpus.from_texts(texts, profile).problems
     if problems:
         rows = {d.id: d for d in drafts}
         raise ExchangeError([_located(p.entry, p.message, rows) for p in problems])
