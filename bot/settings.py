@@ -190,11 +190,6 @@ class Settings(BaseSettings):
         return cls()
 
     @property
-    def rate(self) -> tuple[int, float] | None:
-        """The residents' API rate limit as (requests, seconds), or None when off."""
-        return parse_rate(self.rate_limit)
-
-    @property
     def line_enabled(self) -> bool:
         return bool(self.line_channel_secret and self.line_channel_access_token)
 

@@ -31,13 +31,10 @@ def _session_id(value: str) -> str:
     return value
 
 
-def _not_blank(field: str):  # type: ignore[no-untyped-def]
-    def check(value: str) -> str:
-        if not value.strip():
-            raise ValueError(EXPECTED[field])
-        return value
-
-    return check
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError(EXPECTED["text"])
+    return value
 
 
 SessionId = Annotated[str, Field(strict=True), AfterValidator(_session_id)]
@@ -49,7 +46,7 @@ class ChatBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     session_id: SessionId
-    text: Annotated[str, Field(strict=True), AfterValidator(_not_blank("text"))]
+    text: Annotated[str, Field(strict=True), AfterValidator(_text)]
     lang: Language | None = None
 
 
