@@ -142,13 +142,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Tin nhắn quá dài. Vui lòng gửi câu hỏi ngắn hơn (tối đa {limit} ký tự).",
         "pt": "Sua mensagem é longa demais. Envie uma pergunta mais curta (até {limit} caracteres).",
     },
+    # When Rasa or the action server cannot answer: what happened, and who can.
     "unavailable": {
-        "ja": "ただいま混み合っています。少し時間をおいて、もう一度お送りください。",
-        "en": "I'm busy right now. Please send your question again in a little while.",
-        "zh": "目前繁忙，请稍后再发送一次。",
-        "ko": "지금은 응답할 수 없습니다. 잠시 후 다시 보내 주세요.",
-        "vi": "Hiện tôi đang bận. Vui lòng gửi lại sau ít phút.",
-        "pt": "Estou ocupado agora. Envie a pergunta de novo daqui a pouco.",
+        "ja": "申し訳ありません。ただいま自動応答でお答えできません。少し時間をおいてもう一度お送りいただくか、次の窓口にお問い合わせください。\n{contact}",
+        "en": "Sorry, the assistant cannot answer right now. Please send your question again in a little while, or contact:\n{contact}",
+        "zh": "抱歉，自动回复目前无法回答。请稍后再发送一次，或联系以下窗口：\n{contact}",
+        "ko": "죄송합니다. 지금은 자동 응답으로 답변할 수 없습니다. 잠시 후 다시 보내 주시거나 아래 창구로 문의해 주세요.\n{contact}",
+        "vi": "Xin lỗi, trợ lý tự động hiện không trả lời được. Vui lòng gửi lại câu hỏi sau ít phút, hoặc liên hệ:\n{contact}",
+        "pt": "Desculpe, o assistente não consegue responder agora. Envie a pergunta de novo daqui a pouco ou entre em contato com:\n{contact}",
     },
 }
 

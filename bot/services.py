@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -62,12 +63,40 @@ def quiet_environment(settings: Settings) -> dict[str, str]:
             "MADOGUCHI_ACTIONS_URL": settings.actions_url,
             "MADOGUCHI_ACTIONS_TOKEN": actions_token(settings),
             "MADOGUCHI_TRACKER_URL": rasa_database_url(settings.tracker_url),
+            **lock_store_environment(settings.redis_url),
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(settings.root), env.get("PYTHONPATH", "")) if p
             ),
         }
     )
     return env
+
+
+def lock_store_environment(redis_url: str) -> dict[str, str]:
+    """endpoints.yml's lock store: Redis when the installation has one, so that any number
+    of Rasa servers take a conversation's messages one at a time and in order; else Rasa's
+    in-process lock, which is right for one Rasa server."""
+    if not redis_url:
+        return {"MADOGUCHI_LOCK_STORE": "in_memory", **dict.fromkeys(_LOCK_STORE_FIELDS, "")}
+    url = urlsplit(redis_url)
+    if url.scheme != "redis":
+        # Rasa's lock store takes its TLS switch as a boolean, which endpoints.yml's
+        # environment variables cannot give: only plain redis:// reaches it.
+        raise ValueError(
+            f"MADOGUCHI_REDIS_URL: Rasa's lock store needs redis://, not {url.scheme}://"
+        )
+    return {
+        "MADOGUCHI_LOCK_STORE": "redis",
+        "MADOGUCHI_LOCK_STORE_HOST": url.hostname or "localhost",
+        "MADOGUCHI_LOCK_STORE_PORT": str(url.port or 6379),
+        "MADOGUCHI_LOCK_STORE_DB": url.path.strip("/") or "0",
+        "MADOGUCHI_LOCK_STORE_PASSWORD": unquote(url.password or ""),
+    }
+
+
+_LOCK_STORE_FIELDS = tuple(
+    f"MADOGUCHI_LOCK_STORE_{name}" for name in ("HOST", "PORT", "DB", "PASSWORD")
+)
 
 
 def rasa_database_url(url: str) -> str:

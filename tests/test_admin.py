@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot.admin.accounts import StaffError, StaffStore, hash_password, verify_password
 from bot.admin.labels import jst
 from bot.admin.routes import PREFIX, PUBLIC_PATHS
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.db import Store
 from bot.storage.models import AuditRecord, ReviewDecision, StaffAccount, StaffSession
 
@@ -152,15 +152,21 @@ def test_logout_ends_the_session(tmp_path: Path) -> None:
 # -- the pages, in process -----------------------------------------------------------------
 
 
+def admin_settings(faq_copy: Path, tmp_path: Path) -> Settings:
+    return Settings(
+        faq_dir=faq_copy,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        hash_salt="test-salt",
+        embedding_model="none",
+    )
+
+
 @pytest.fixture
-def client(faq_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def client(faq_copy: Path, tmp_path: Path) -> Iterator[TestClient]:
     from bot.gateway.app import create_app
 
-    monkeypatch.setenv("MADOGUCHI_FAQ_DIR", str(faq_copy))
-    monkeypatch.setenv("MADOGUCHI_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
-    monkeypatch.setenv("MADOGUCHI_HASH_SALT", "test-salt")
-    monkeypatch.setenv("MADOGUCHI_EMBEDDING_MODEL", "none")
-    app = create_app()
+    settings = admin_settings(faq_copy, tmp_path)
+    app = create_app(settings)
     staff = StaffStore(Store(f"sqlite:///{tmp_path / 'db.sqlite'}"))
     staff.add_staff("editor1", PASSWORD, "editor")
     staff.add_staff("viewer1", PASSWORD, "viewer")
@@ -271,9 +277,7 @@ def test_edits_write_audit_rows_with_before_and_after(client: TestClient, faq_co
 
 
 def _db_url(client: TestClient) -> str:
-    import os
-
-    return os.environ["MADOGUCHI_DATABASE_URL"]
+    return client.app.state.settings.database_url  # type: ignore[attr-defined]
 
 
 def test_invalid_edit_shows_errors_and_writes_nothing(client: TestClient, faq_copy: Path) -> None:
@@ -509,26 +513,23 @@ def test_times_are_shown_in_japan_time(client: TestClient) -> None:
     assert "エントリを編集" in page.text
 
 
-def test_the_gateway_holds_one_store_and_at_most_one_engine(
-    faq_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_gateway_holds_one_store_and_at_most_one_engine(faq_copy: Path, tmp_path: Path) -> None:
     """The residents' API, LINE and the staff pages share one database engine; the review
-    queue's closest entries come from one FAQ engine, however many pages ask."""
+    queue's closest entries come from one FAQ engine, however many pages ask; the contact
+    lookups, the FAQ editor and that engine's index read one copy of the corpus."""
     import gc
 
+    from bot.faq.corpus import Corpus
     from bot.faq.engine import FaqEngine
     from bot.gateway.app import create_app
 
     def alive(kind: type) -> set[int]:
         return {id(o) for o in gc.get_objects() if isinstance(o, kind)}
 
-    monkeypatch.setenv("MADOGUCHI_FAQ_DIR", str(faq_copy))
-    monkeypatch.setenv("MADOGUCHI_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
-    monkeypatch.setenv("MADOGUCHI_HASH_SALT", "test-salt")
-    monkeypatch.setenv("MADOGUCHI_EMBEDDING_MODEL", "none")
+    settings = admin_settings(faq_copy, tmp_path)
     gc.collect()
-    stores, engines = alive(Store), alive(FaqEngine)
-    app = create_app()
+    stores, engines, corpora = alive(Store), alive(FaqEngine), alive(Corpus)
+    app = create_app(settings)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         StaffStore(app.state.store).add_staff("editor1", PASSWORD, "editor")
         app.state.store.log_unanswered(
@@ -543,6 +544,10 @@ def test_the_gateway_holds_one_store_and_at_most_one_engine(
             assert client.get(f"{PREFIX}/review").status_code == 200
             assert client.get(f"{PREFIX}/api/queue").status_code == 200
         assert client.post("/api/chat", json={"text": ""}).status_code == 400
+        assert client.get("/api/contact", params={"faq_id": "moving-in"}).status_code == 200
+        assert client.get(f"{PREFIX}/faq").status_code == 200
+        assert client.get(f"{PREFIX}/faq/moving-in").status_code == 200
         gc.collect()
         assert len(alive(Store) - stores) == 1
         assert len(alive(FaqEngine) - engines) <= 1
+        assert len(alive(Corpus) - corpora) == 1

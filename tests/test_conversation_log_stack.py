@@ -105,3 +105,33 @@ def test_line_messages_and_feedback_are_logged(stack: Stack, line: FakeLine) -> 
             break
         time.sleep(0.3)
     assert row.helpful is False
+
+
+def test_an_action_server_outage_is_said_honestly_and_logged_as_error(
+    stack: Stack, line: FakeLine
+) -> None:
+    """Rasa up, its action server down: Rasa replies with nothing. Residents are told the
+    assistant cannot answer and whom to ask; the report sees the outage."""
+    session, uid = uuid.uuid4().hex, "U" + uuid.uuid4().hex
+    before = len(line.requests("/v2/bot/message/reply"))
+    stack.stop(("actions",))
+    try:
+        response = httpx.post(
+            f"{stack.gateway_url}/api/chat",
+            json={"session_id": session, "text": "住民票がほしい"},
+            timeout=60,
+        )
+        _post_line(stack, webhook_body(text_event("住民票がほしい", user=uid)))
+        reply = line.wait_for("/v2/bot/message/reply", before + 1)[-1]
+    finally:
+        stack.start(names=("actions",))
+    assert response.status_code == 503
+    said = response.json()["messages"][0]["text"]
+    assert "お答えできません" in said and "000-000-0000" in said
+    line_text = reply.body["messages"][0]["text"]
+    assert "お答えできません" in line_text and "000-000-0000" in line_text
+    rows = [r for r in Store(stack.database_url).messages() if r.created_at is not None]
+    ours = [r for r in rows if r.text == "住民票がほしい" and r.outcome == "error"]
+    assert {r.channel for r in ours} == {"web", "line"}
+    # Once the action server is back, the same question is answered.
+    assert stack.chat("住民票がほしい", session_id=session)["messages"][0].get("faq_id")

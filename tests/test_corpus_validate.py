@@ -189,3 +189,40 @@ def test_texts_in_memory_are_checked_as_files_are(faq_copy: Path) -> None:
     assert in_memory and {str(p) for p in in_memory} <= {str(p) for p in from_disk}
     assert any(p.file == "bad.yml" and "not valid YAML" in p.message for p in in_memory)
     assert any("no-such-department" in p.message for p in in_memory)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda p: p.pop("website"), "missing required field 'website'"),
+        (lambda p: p["departments"].update(extra={"name": "x"}), "department 'extra' needs"),
+        (lambda p: p["hours"].update(open="8時半"), "hours.open: expected HH:MM"),
+        (lambda p: p["hours"].update(weekdays=["mon", "someday"]), "hours.weekdays: unknown day"),
+        (lambda p: p.update(pages=["not", "a", "mapping"]), "'pages'"),
+    ],
+)
+def test_a_broken_profile_is_reported_by_field(
+    faq_copy: Path, capsys: pytest.CaptureFixture[str], change, expected: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The profile is checked as a whole when it loads, naming the field that is wrong."""
+    path = faq_copy / "municipality.yml"
+    profile = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(profile)
+    path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    code, out = validate(faq_copy, capsys)
+    assert code != 0
+    assert expected in out and "municipality.yml" in out
+
+
+def test_the_profile_keeps_a_citys_own_fields_for_placeholders(faq_copy: Path) -> None:
+    from bot.faq.profile import Profile
+
+    profile = Profile.load(faq_copy / "municipality.yml")
+    assert profile.render("{city.address}", "en").startswith("1-1-1 Chuo")
+    assert profile.render("{city.main_phone} {pages.moving}") == (
+        "000-000-0000 https://www.city.sakurano.example/kurashi/todokede/"
+    )
+    assert profile.unknown_placeholders("{city.nowhere} {pages.nowhere}") == [
+        "{city.nowhere}",
+        "{pages.nowhere}",
+    ]

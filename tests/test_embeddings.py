@@ -299,6 +299,6 @@ def test_the_digest_follows_what_training_reads(faq_copy: Path) -> None:
     before = embeddings.corpus_digest(corpus, QUICK)
     first = next(iter(corpus.entries))
     # Categories make the same-topic batches: moving an entry to another one retrains.
-    corpus.entries[first] = dataclasses.replace(corpus.entries[first], category="other")
+    corpus.entries[first] = corpus.entries[first].model_copy(update={"category": "other"})
     assert embeddings.corpus_digest(corpus, QUICK) != before
     assert embeddings.corpus_digest(corpus, dataclasses.replace(QUICK, steps=31)) != before

@@ -67,6 +67,9 @@ def test_rasa_down_gives_503_not_a_crash(gateway: str) -> None:
     response = post(gateway, '{"session_id": "a", "text": "こんにちは"}'.encode())
     assert response.status_code == 503
     assert "try again" in response.json()["error"]
+    # The resident is told so honestly, and whom to ask meanwhile: the general desk.
+    said = response.json()["messages"][0]["text"]
+    assert "お答えできません" in said and "000-000-0000" in said and "8時30分" in said
     assert httpx.get(f"{gateway}/healthz").status_code == 200
 
 

@@ -51,3 +51,36 @@ def test_unanswered_questions_are_stored_redacted(store: Store) -> None:
 def test_postgres_is_really_postgres(postgres_url: str) -> None:
     store = Store(postgres_url)
     assert store.engine.dialect.name == "postgresql"
+
+
+# Every character a database may refuse in text: the C0 and C1 controls (NUL among them),
+# DEL, the lone surrogates, the non-characters and the byte-order mark.
+HOSTILE = [
+    *map(chr, range(0x00, 0x20)),
+    *map(chr, range(0x7F, 0xA0)),
+    "".join(map(chr, range(0xD800, 0xE000))),
+    "\ufffe\uffff\ufeff",
+]
+
+
+def test_every_character_a_database_refuses_is_logged_not_lost(store: Store) -> None:
+    for number, hostile in enumerate(HOSTILE):
+        store.log_message(
+            text=f"住民票{hostile}がほしい {number}",
+            channel="web",
+            lang="ja",
+            session_hash="s",
+            outcome="answered",
+        )
+        store.log_unanswered(
+            text=f"職員採用{hostile} {number}",
+            channel="web",
+            lang="ja",
+            session_hash="s",
+            reason="no_match",
+        )
+    logged = [m.text for m in store.messages()]
+    assert len(logged) == len(HOSTILE)
+    assert all(t.startswith("住民票") and t.endswith(f" {n}") for n, t in enumerate(logged))
+    assert "\x00" not in "".join(logged)
+    assert len(store.unanswered(limit=1000)) == len(HOSTILE)

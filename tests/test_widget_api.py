@@ -20,6 +20,7 @@ from bot.clock import JAPAN
 from bot.faq.office_hours import OfficeHours
 from bot.faq.profile import Profile
 from bot.gateway.app import create_app
+from bot.gateway.bodies import EXPECTED
 from bot.gateway.ratelimit import Rate, RedisTokenBuckets, TokenBuckets
 from bot.gateway.web import fill_page
 from bot.settings import PROJECT_ROOT, Settings
@@ -29,25 +30,27 @@ CITY = "https://www.city.sakurano.example"
 OTHER = "https://evil.example"
 
 
-def make_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, rate: str) -> TestClient:
-    database_url = f"sqlite:///{tmp_path / 'widget.db'}"
-    monkeypatch.setenv("MADOGUCHI_DATABASE_URL", database_url)
-    monkeypatch.setenv("MADOGUCHI_HASH_SALT", "test-salt")
-    monkeypatch.setenv("MADOGUCHI_RASA_URL", "http://127.0.0.1:9")  # nothing listens there
-    monkeypatch.setenv("MADOGUCHI_RASA_TIMEOUT", "2")
-    monkeypatch.setenv("MADOGUCHI_RATE_LIMIT", rate)
-    monkeypatch.setenv("MADOGUCHI_ALLOWED_ORIGINS", f"{CITY}/, http://localhost:8080")
-    return TestClient(create_app())
+def make_client(tmp_path: Path, rate: str, redis_url: str = "") -> TestClient:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'widget.db'}",
+        hash_salt="test-salt",
+        rasa_url="http://127.0.0.1:9",  # nothing listens there
+        rasa_timeout=2,
+        rate_limit=rate,
+        allowed_origins=f"{CITY}/, http://localhost:8080",
+        redis_url=redis_url,
+    )
+    return TestClient(create_app(settings))
 
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[TestClient]:
-    with make_client(monkeypatch, tmp_path, "1000/minute") as test_client:
+    with make_client(tmp_path, "1000/minute") as test_client:
         yield test_client
 
 
 def feedback_rows(client: TestClient) -> list:
-    return Store(os.environ["MADOGUCHI_DATABASE_URL"]).feedback()
+    return Store(client.app.state.settings.database_url).feedback()  # type: ignore[attr-defined]
 
 
 # ---- feedback ------------------------------------------------------------------------------
@@ -152,6 +155,23 @@ def test_contact_rejects_unknown_values(client: TestClient, params: dict, status
     assert client.get("/api/contact", params=params).status_code == status
 
 
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"lang": "xx"}, EXPECTED["lang"]),
+        ({"faq_id": ""}, EXPECTED["faq_id"]),
+        ({"faq_id": "x" * 200}, EXPECTED["faq_id"]),
+    ],
+)
+def test_typed_query_parameters_are_refused_in_the_gateways_words(
+    client: TestClient, params: dict, expected: str
+) -> None:
+    """FastAPI checks the parameters; the refusal is the gateway's 400 {"error": ...}."""
+    response = client.get("/api/contact", params=params)
+    assert response.status_code == 400
+    assert response.json() == {"error": expected}
+
+
 # ---- office hours --------------------------------------------------------------------------
 
 
@@ -170,7 +190,7 @@ def test_contact_rejects_unknown_values(client: TestClient, params: dict, status
 )
 def test_office_hours_follow_the_profile_and_national_holidays(moment: str, is_open: bool) -> None:
     profile = Profile.load(PROJECT_ROOT / "faq" / "municipality.yml")
-    hours = OfficeHours.from_profile(profile.data["hours"])
+    hours = OfficeHours.from_profile(profile.hours)
     assert hours.is_open(datetime.fromisoformat(moment).replace(tzinfo=JAPAN)) is is_open
 
 
@@ -230,7 +250,7 @@ def test_a_malformed_allowed_origin_is_a_clear_error(monkeypatch: pytest.MonkeyP
 def test_too_many_requests_get_429_with_retry_after(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    with make_client(monkeypatch, tmp_path, "3/minute") as client:
+    with make_client(tmp_path, "3/minute") as client:
         for _ in range(3):
             assert client.get("/api/contact?lang=ja").status_code == 200
         refused = client.get("/api/contact?lang=ja", headers={"Origin": CITY})
@@ -293,9 +313,7 @@ def test_demo_page_has_a_strict_csp_and_no_inline_code(client: TestClient) -> No
 
 
 def test_page_placeholders_are_html_escaped() -> None:
-    profile = Profile(
-        data={"name": "<b>&</b>", "office_hours": "x", "website": "w"}, departments={}
-    )
+    profile = Profile(name="<b>&</b>", office_hours="x", website="w", departments={})
     assert fill_page("<p>{city.name}</p>", profile) == "<p>&lt;b&gt;&amp;&lt;/b&gt;</p>"
 
 
@@ -370,9 +388,8 @@ def test_gateway_uses_redis_when_configured(
 ) -> None:
     cleanup = redis.Redis.from_url(REDIS_URL)
     cleanup.delete("madoguchi:ratelimit:testclient")
-    monkeypatch.setenv("MADOGUCHI_REDIS_URL", REDIS_URL)
     try:
-        with make_client(monkeypatch, tmp_path, "2/minute") as client:
+        with make_client(tmp_path, "2/minute", REDIS_URL) as client:
             assert [client.get("/api/contact?lang=ja").status_code for _ in range(3)] == [
                 200,
                 200,

@@ -1,5 +1,6 @@
 """What the staff pages share: the database, the accounts, the corpus editor, the sign-in
-throttle and an engine for the review queue's closest entries; and how a page is drawn.
+throttle and an engine for the review queue's closest entries, all on the gateway's one
+store and one corpus; and how a page is drawn.
 
 The gateway builds one `AdminContext` and keeps it in ``app.state.admin``; the pages reach
 it through bot.admin.deps.
@@ -22,6 +23,7 @@ from bot.admin.history import changes
 from bot.admin.labels import DONE_MESSAGES, action_name, jst, language_name, role_name
 from bot.admin.review import Closest
 from bot.admin.throttle import SignInThrottle
+from bot.faq.directory import FaqDirectory
 from bot.faq.engine import FaqEngine, build_engine
 from bot.settings import Settings
 from bot.storage.db import Store
@@ -47,13 +49,12 @@ templates.env.tests["search"] = lambda value, pattern: re.search(pattern, str(va
 class AdminContext:
     """One per gateway: the staff side's state, on the gateway's one store."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, directory: FaqDirectory) -> None:
         self.settings = settings
         self.store = store
+        self.directory = directory
         self.staff = StaffStore(store, dt.timedelta(hours=settings.staff_session_hours))
-        self.editor = CorpusEditor(
-            settings.corpus_dir, settings.profile_path, settings.root / "var" / "corpus.lock"
-        )
+        self.editor = CorpusEditor(directory, settings.root / "var" / "corpus.lock")
         self.throttle = SignInThrottle()
         self._engine: FaqEngine | None = None
         self._engine_lock = threading.Lock()
@@ -63,7 +64,7 @@ class AdminContext:
         itself when the corpus files change."""
         with self._engine_lock:
             if self._engine is None:
-                self._engine = build_engine(self.settings)
+                self._engine = build_engine(self.settings, directory=self.directory)
             return self._engine
 
     def closest(self, text: str, lang: str) -> list[Closest]:

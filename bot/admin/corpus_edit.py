@@ -1,7 +1,7 @@
 """Changes to the FAQ corpus made from the staff pages.
 
 Every change is checked the way `madoguchi faq validate` checks the files: the would-be
-corpus is written to a scratch directory and loaded. Only a corpus without problems is
+files are checked in memory (`Corpus.from_texts`). Only a corpus without problems is
 written back, one atomically replaced file per changed category, keeping each file's
 leading comment. The action server's engine notices the new files within seconds.
 """
@@ -12,13 +12,13 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 
 from bot.faq.corpus import LANGUAGES, Corpus, Entry
+from bot.faq.directory import FaqDirectory
 from bot.faq.profile import Profile
 from bot.faq.writer import atomic_write, dump_entries, entry_to_dict, leading_comment
 
@@ -47,13 +47,14 @@ def entry_version(entry: Entry) -> str:
 
 
 class CorpusEditor:
-    def __init__(self, corpus_dir: Path, profile_path: Path, lock_path: Path) -> None:
-        self.corpus_dir = corpus_dir
-        self.profile_path = profile_path
+    def __init__(self, directory: FaqDirectory, lock_path: Path) -> None:
+        self.directory = directory
+        self.corpus_dir = directory.corpus_dir
         self.lock_path = lock_path
 
     def load(self) -> Corpus:
-        return Corpus.load(self.corpus_dir, Profile.load(self.profile_path))
+        """The corpus as its files are now (the directory rereads files that changed)."""
+        return self.directory.corpus()
 
     @contextmanager
     def _locked(self) -> Iterator[Corpus]:
@@ -114,7 +115,7 @@ class CorpusEditor:
             if text in existing:
                 raise EditError([f"「{text}」は、すでに {entry_id} ({lang}) の質問にあります。"])
             questions[lang] = (*existing, text)
-            changed = replace(current, questions=questions)
+            changed = current.model_copy(update={"questions": questions})
             entries = {**corpus.entries, entry_id: changed}
             self._write(corpus, entries, {current.category})
             return entry_snapshot(current), entry_snapshot(changed)

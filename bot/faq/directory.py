@@ -1,5 +1,8 @@
-"""Entries and the profile without a search index, for places that only look things up
-(who answers for entry X), reloaded when the files change."""
+"""The corpus and profile as loaded from their files, reloaded when the files change.
+
+A process keeps one `FaqDirectory` and so one copy of the corpus: the places that only look
+things up (who answers for entry X), the staff editor and the FAQ engine's index all read it.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ from bot.faq.profile import Profile
 
 
 class FaqDirectory:
-    def __init__(self, corpus_dir: Path, profile_path: Path) -> None:
-        self.corpus_dir = corpus_dir
-        self.profile_path = profile_path
+    def __init__(self, corpus_dir: Path, profile_path: Path, strict: bool = True) -> None:
+        self.corpus_dir = Path(corpus_dir)
+        self.profile_path = Path(profile_path)
+        self.strict = strict
         self._lock = threading.Lock()
         self._fingerprint = ""
         self._corpus: Corpus | None = None
@@ -22,7 +26,8 @@ class FaqDirectory:
         with self._lock:
             current = fingerprint(self.corpus_dir, (self.profile_path,))
             if self._corpus is None or current != self._fingerprint:
-                self._corpus = Corpus.load(self.corpus_dir, Profile.load(self.profile_path))
+                profile = Profile.load(self.profile_path)
+                self._corpus = Corpus.load(self.corpus_dir, profile, strict=self.strict)
                 self._fingerprint = current
             return self._corpus
 

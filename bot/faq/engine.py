@@ -38,6 +38,7 @@ import numpy as np
 
 from bot.faq.classifier import EntryClassifier
 from bot.faq.corpus import Corpus, Entry, Problem, fingerprint
+from bot.faq.directory import FaqDirectory
 from bot.faq.embeddings import Encoder, answer_sentences
 from bot.faq.profile import Profile
 from bot.privacy.redact import without_labels
@@ -197,9 +198,13 @@ class FaqEngine:
         strict: bool = True,
         encoder: Encoder | None = None,
         out_of_scope: Sequence[str] = (),
+        directory: FaqDirectory | None = None,
     ) -> None:
         self.corpus_dir = Path(corpus_dir)
         self.profile_path = Path(profile_path)
+        # The files are read through ``directory``: given one, the engine indexes the very
+        # corpus the rest of the process looks entries up in.
+        self.directory = directory or FaqDirectory(self.corpus_dir, self.profile_path, strict)
         self.terms_path = Path(terms_path) if terms_path else None
         self._thresholds = thresholds
         self.reload_interval = reload_interval
@@ -261,10 +266,8 @@ class FaqEngine:
                 return False
             self._fingerprint = current
             state = _State.build(
-                self.corpus_dir,
-                self.profile_path,
+                self.directory.corpus(),
                 self.terms_path,
-                self.strict,
                 self.encoder,
                 self._off_topic_vectors,
                 self.out_of_scope,
@@ -336,16 +339,13 @@ class _State:
     @classmethod
     def build(
         cls,
-        corpus_dir: Path,
-        profile_path: Path,
+        corpus: Corpus,
         terms_path: Path | None,
-        strict: bool = True,
         encoder: Encoder | None = None,
         off_topic_vectors: np.ndarray | None = None,
         out_of_scope: Sequence[str] = (),
     ) -> _State:
-        profile = Profile.load(profile_path)
-        corpus = Corpus.load(corpus_dir, profile, strict=strict)
+        profile = corpus.profile
         terms = CompoundTable.from_file(terms_path) if terms_path else None
         entries = list(corpus.entries.values())
         docs: dict[str, tuple[list[list[str]], list[int]]] = {f: ([], []) for f in FIELD_WEIGHTS}
@@ -480,8 +480,11 @@ def build_engine(
     profile_path: Path | None = None,
     strict: bool = True,
     encoder: Encoder | None = None,
+    directory: FaqDirectory | None = None,
 ) -> FaqEngine:
     """The engine as this installation runs it: its corpus, terms and embedding model.
+
+    ``directory`` is the process's corpus, when it already holds one (the gateway does).
 
     Another corpus (``corpus_dir``, e.g. a city's imported FAQ under evaluation) gets
     ``encoder`` (a model trained for it), else a configured pretrained model if there is
@@ -499,4 +502,5 @@ def build_engine(
         strict=strict,
         encoder=encoder or load_configured(settings, terms, allow_own=own_corpus),
         out_of_scope=engine_examples(settings),
+        directory=directory,
     )

@@ -226,13 +226,13 @@ def _draft_to_entry(draft: _Draft) -> Entry:
         reviewed = dt.date.fromisoformat(reviewed_text)
     except ValueError:
         reviewed = reviewed_text  # type: ignore[assignment]
-    return Entry(
+    return Entry.model_construct(
         id=draft.id,
         category=draft.fields["category"],
         department=draft.fields["department"],
         questions=draft.questions,
         answer=draft.answer,
-        links=tuple(Link(title=titles, url=url) for url, titles in draft.links.items()),
+        links=tuple(Link.model_construct(title=t, url=u) for u, t in draft.links.items()),
         source=draft.fields["source"],
         reviewed=reviewed,
     )
@@ -295,13 +295,13 @@ def import_jsonl(
     if len(data) > MAX_IMPORT_BYTES:
         raise ExchangeError([f"the file is larger than {MAX_IMPORT_BYTES} bytes"])
     department = "soumu" if "soumu" in profile.departments else next(iter(profile.departments))
-    source = str(profile.data.get("website", ""))
+    source = profile.website
     today = dt.date.today()
     entries, errors = _jsonl_entries(decode(data))
     if errors:
         raise ExchangeError(errors)
     built = [
-        Entry(
+        Entry.model_construct(
             id=entry_id,
             category=category,
             department=department,
@@ -315,16 +315,14 @@ def import_jsonl(
     ]
     if not built:
         raise ExchangeError(["the file has no entries"])
-    out_dir.mkdir(parents=True, exist_ok=True)
     if any(out_dir.glob("*.yml")):
         raise ExchangeError([f"{out_dir} already holds a corpus; choose an empty directory"])
+    texts = {f"{category}.yml": dump_entries(built)}
+    checked = Corpus.from_texts(texts, profile, strict=False)
+    if checked.problems:
+        raise ExchangeError([str(p) for p in checked.problems])
     write_corpus(out_dir, built)
-    problems = Corpus.load(out_dir, profile, strict=False).problems
-    if problems:
-        for path in out_dir.glob("*.yml"):
-            path.unlink()
-        raise ExchangeError([str(p) for p in problems])
-    return built
+    return list(checked.entries.values())
 
 
 def _jsonl_entries(text: str) -> tuple[dict[str, dict], list[str]]:

@@ -8,11 +8,14 @@ language where the profile has it (Japanese otherwise).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from bot.faq.office_hours import OfficeHours
 
 # `{dept.shimin.phone}`; `{{` and `}}` stand for literal braces.
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z0-9_.-]*)\}")
@@ -23,20 +26,45 @@ class ProfileError(ValueError):
     """The profile file is missing, unreadable or lacks a required field."""
 
 
-@dataclass(frozen=True)
-class Department:
-    key: str
-    name: dict[str, str]
+def _per_language(value: Any) -> Any:
+    """A plain text stands for its Japanese version."""
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, str | int | float):
+        return {DEFAULT_LANG: str(value)}
+    return value
+
+
+PerLanguage = Annotated[dict[str, str], BeforeValidator(_per_language)]
+
+
+class Department(BaseModel):
+    model_config = ConfigDict(frozen=True, coerce_numbers_to_str=True)
+
+    key: str = ""
+    name: PerLanguage
     phone: str
-    counter: dict[str, str]
+    counter: PerLanguage = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Profile:
-    """A city's own facts, read from ``faq/municipality.yml``."""
+class Profile(BaseModel):
+    """A city's own facts, read from ``faq/municipality.yml``.
 
-    data: dict[str, Any]
+    Fields the assistant reads are typed; any other field (``address``...) is kept, so that
+    an answer can show it as ``{city.address}``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow", coerce_numbers_to_str=True)
+
+    name: PerLanguage
+    office_hours: PerLanguage
+    website: str
     departments: dict[str, Department]
+    main_phone: str | None = None
+    extended_hours: PerLanguage | None = None
+    pages: dict[str, str] = Field(default_factory=dict)
+    # When the counters are open, machine-readable (see `OfficeHours`); None when unknown.
+    hours: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> Profile:
@@ -47,23 +75,32 @@ class Profile:
             raise ProfileError(f"{path}: cannot read the municipality profile: {exc}") from exc
         if not isinstance(data, dict):
             raise ProfileError(f"{path}: the profile must be a mapping")
-        for required in ("name", "office_hours", "departments", "website"):
-            if required not in data:
-                raise ProfileError(f"{path}: missing required field '{required}'")
-        departments = {}
-        for key, dept in (data.get("departments") or {}).items():
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ProfileError(f"{path}: {_problems(exc)}") from exc
+
+    @field_validator("departments", mode="before")
+    @classmethod
+    def _keyed(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        for key, dept in value.items():
             if not isinstance(dept, dict) or not {"name", "phone"} <= dept.keys():
-                raise ProfileError(f"{path}: department '{key}' needs a name and a phone")
-            departments[key] = Department(
-                key=key,
-                name=_per_language(dept["name"]),
-                phone=str(dept["phone"]),
-                counter=_per_language(dept.get("counter", "")),
-            )
-        return cls(data=data, departments=departments)
+                raise PydanticCustomError(
+                    "profile", "department '{key}' needs a name and a phone", {"key": str(key)}
+                )
+        return {key: {**dept, "key": key} for key, dept in value.items()}
+
+    @field_validator("hours")
+    @classmethod
+    def _readable_hours(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            OfficeHours.from_profile(value)  # names the bad field in its ValueError
+        return value
 
     def city_name(self, lang: str = DEFAULT_LANG) -> str:
-        return pick(self.data["name"], lang)
+        return pick(self.name, lang)
 
     def lookup(self, key: str, lang: str = DEFAULT_LANG) -> str | None:
         """The text for one placeholder key, or None when the profile has no such key."""
@@ -79,16 +116,20 @@ class Profile:
                 return pick(getattr(dept, field), lang)
             return None
         if parts[0] == "city" and len(parts) == 2:
-            field = {"main_phone": "main_phone", "website": "website"}.get(parts[1], parts[1])
-            value = self.data.get(field)
+            value = self.city_fact(parts[1])
             return None if value is None else pick(value, lang)
         if parts[0] == "pages" and len(parts) == 2:
-            value = (self.data.get("pages") or {}).get(parts[1])
-            return None if value is None else str(value)
+            return self.pages.get(parts[1])
         if len(parts) == 1 and parts[0] in ("office_hours", "extended_hours"):
-            value = self.data.get(parts[0])
+            value = getattr(self, parts[0])
             return None if value is None else pick(value, lang)
         return None
+
+    def city_fact(self, name: str) -> Any:
+        """A top-level field of the profile, typed or one the city added; None if absent."""
+        if name in type(self).model_fields:
+            return getattr(self, name)
+        return (self.model_extra or {}).get(name)
 
     def render(self, text: str, lang: str = DEFAULT_LANG) -> str:
         """Fill every placeholder in ``text``; unknown ones are left as they are."""
@@ -111,9 +152,9 @@ class Profile:
     def contact(self, department: str | None, lang: str = DEFAULT_LANG) -> str:
         """A one-paragraph 'who to ask' text for a department (or the general desk)."""
         dept = self.departments.get(department or "") or self.departments.get("soumu")
-        hours = pick(self.data["office_hours"], lang)
+        hours = pick(self.office_hours, lang)
         if dept is None:
-            phone = str(self.data.get("main_phone", ""))
+            phone = self.main_phone or ""
             return _CONTACT[_lang_or_default(lang)].format(
                 name=self.city_name(lang), counter="", phone=phone, hours=hours
             )
@@ -139,10 +180,20 @@ def _lang_or_default(lang: str) -> str:
     return lang if lang in _CONTACT else DEFAULT_LANG
 
 
-def _per_language(value: Any) -> dict[str, str]:
-    if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
-    return {DEFAULT_LANG: str(value)}
+def _problems(error: ValidationError) -> str:
+    """Every problem of the profile, in the words staff read."""
+    messages = []
+    for detail in error.errors(include_url=False):
+        field = ".".join(str(part) for part in detail["loc"])
+        if detail["type"] == "missing":
+            messages.append(f"missing required field '{field}'")
+        elif detail["type"] == "profile":
+            messages.append(detail["msg"])
+        elif detail["type"] == "value_error":
+            messages.append(str(detail["ctx"]["error"]))
+        else:
+            messages.append(f"'{field}': {detail['msg']}")
+    return "; ".join(messages)
 
 
 def pick(value: Any, lang: str) -> str:

@@ -25,6 +25,7 @@ from bot.admin.routes import router as admin_router
 from bot.faq.directory import FaqDirectory
 from bot.gateway import chat, web
 from bot.gateway.body_limit import BodySizeLimitMiddleware
+from bot.gateway.errors import add_error_handlers
 from bot.gateway.line import webhook as line_webhook
 from bot.gateway.line.api import LineApi
 from bot.gateway.line.channel import LineChannel, LineSettings
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Madoguchi gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.salt = load_salt(settings.hash_salt, settings.root / "var")
+    # One corpus: the lookups, the staff editor and the review engine's index all read it.
     app.state.directory = FaqDirectory(settings.corpus_dir, settings.profile_path)
     # One store (one database engine and its pool) for the residents' API, LINE and the
     # staff pages. Opening it upgrades the schema: done here, before serving starts.
@@ -102,9 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat.router)  # /api/chat
     app.include_router(line_webhook.router)  # /webhooks/line
     app.include_router(web.router)  # /api/feedback, /api/contact, /
-    app.state.admin = AdminContext(settings, app.state.store)
+    app.state.admin = AdminContext(settings, app.state.store, app.state.directory)
     app.include_router(admin_router)  # /admin: staff pages
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    add_error_handlers(app)
     add_middleware(app, settings)
     return app
 

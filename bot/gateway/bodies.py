@@ -1,13 +1,17 @@
 """The residents' API request bodies as Pydantic models, refused with the gateway's own
-messages (one per field, naming what is expected), not Pydantic's."""
+messages (one per field, naming what is expected), not Pydantic's: routes receive them
+through `json_body` dependencies, and bot.gateway.errors turns a refusal into a 400."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
-from bot.gateway.json_body import BadRequest
+from bot.gateway.json_body import read_json_object
 from bot.text.language import LANGUAGES
 
 MAX_SESSION_ID_CHARS = 128
@@ -64,15 +68,32 @@ class FeedbackBody(BaseModel):
 Body = TypeVar("Body", bound=BaseModel)
 
 
-def parse_body(model: type[Body], data: dict[str, Any]) -> Body:
-    """``data`` as ``model``; BadRequest with the first problem in the gateway's words."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else ""
-        if error["type"] == "value_error":
-            message = str(error["ctx"]["error"])
-        else:
-            message = EXPECTED.get(field, f"'{field}': {error['msg']}")
-        raise BadRequest(message) from None
+def json_body(model: type[Body], max_bytes: int) -> Callable[[Request], Awaitable[Body]]:
+    """A dependency giving the request's JSON body as ``model``.
+
+    The body is read by `read_json_object` (size-limited, UTF-8, pydantic's JSON parser),
+    not by FastAPI, whose standard-library parser lets some bodies through to a 500. A body
+    that does not fit the model raises RequestValidationError, which the gateway's handler
+    (bot.gateway.errors) answers in its own format.
+    """
+
+    async def read(request: Request) -> Body:
+        data = await read_json_object(request, max_bytes)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+            raise RequestValidationError(errors) from None
+
+    return read
+
+
+def first_problem(errors: Sequence[Any]) -> str:
+    """The first of FastAPI's validation errors, said in the gateway's words."""
+    error = errors[0]
+    field = str(error["loc"][-1]) if len(error["loc"]) > 1 else ""
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    if error["type"] == "json_invalid":
+        return "request body is not valid JSON"
+    return EXPECTED.get(field, f"'{field}': {error['msg']}")

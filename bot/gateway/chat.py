@@ -3,44 +3,60 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from bot.gateway.bodies import ChatBody, parse_body
-from bot.gateway.deps import RasaDep, SaltDep, StoreDep
-from bot.gateway.json_body import BadRequest, json_error, read_json_object
+from bot.gateway.bodies import ChatBody, json_body
+from bot.gateway.deps import DirectoryDep, RasaDep, SaltDep, StoreDep
+from bot.gateway.json_body import BadRequest
 from bot.gateway.resident_text import TextRejected, prepare
-from bot.gateway.turn import take_turn
+from bot.gateway.turn import outage_reply, take_turn
 from bot.privacy.hashing import hash_id
 
 MAX_BODY_BYTES = 64 * 1024
 
 router = APIRouter()
+# One dependency object, so that FastAPI reads the body once however many use it.
+ChatBodyDep = Annotated[ChatBody, Depends(json_body(ChatBody, MAX_BODY_BYTES))]
 
 
-async def _read_chat_request(request: Request) -> tuple[str, str, str | None]:
-    """Validate a /api/chat body; raise BadRequest with a message a developer can act on.
-    The text returned is already normalised and redacted (see resident_text)."""
-    body = parse_body(ChatBody, await read_json_object(request, MAX_BODY_BYTES))
+async def resident_text(body: ChatBodyDep) -> str:
+    """The message's text, normalised and redacted (see resident_text) before anything
+    else sees it."""
     try:
-        text = await asyncio.to_thread(prepare, body.text)
+        return await asyncio.to_thread(prepare, body.text)
     except TextRejected as exc:
         raise BadRequest(str(exc), 413 if exc.reason == "too_long" else 400) from exc
-    return body.session_id, text, body.lang
 
 
 @router.post("/api/chat")
-async def chat(request: Request, rasa: RasaDep, store: StoreDep, salt: SaltDep) -> JSONResponse:
-    try:
-        session_id, text, lang = await _read_chat_request(request)
-    except BadRequest as exc:
-        return json_error(str(exc), exc.status)
+async def chat(
+    body: ChatBodyDep,
+    text: Annotated[str, Depends(resident_text)],
+    rasa: RasaDep,
+    store: StoreDep,
+    salt: SaltDep,
+    directory: DirectoryDep,
+) -> JSONResponse:
+    session_hash = hash_id(body.session_id, salt)
     turn = await take_turn(
-        rasa, store, text=text, channel="web", session_hash=hash_id(session_id, salt), lang=lang
+        rasa, store, text=text, channel="web", session_hash=session_hash, lang=body.lang
     )
     if not turn.available:
-        return json_error("the assistant is not available right now; please try again", 503)
+        # A 503 the widget retries from, with what the resident is told meanwhile.
+        reply = await run_in_threadpool(outage_reply, directory, turn.lang)
+        return JSONResponse(
+            {
+                "error": "the assistant is not available right now; please try again",
+                "messages": [reply.public()],
+                "lang": turn.lang,
+                "outcome": "error",
+            },
+            status_code=503,
+        )
     return JSONResponse(
         {
             "messages": [m.public() for m in turn.messages],

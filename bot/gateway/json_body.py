@@ -9,8 +9,6 @@ import pydantic_core
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from bot.text.language import LANGUAGES
-
 
 class BadRequest(ValueError):
     def __init__(self, message: str, status: int = 400) -> None:
@@ -48,12 +46,3 @@ async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object")
     return data
-
-
-def lang_of(value: Any, default: str = "ja") -> str:
-    """A language code from a query parameter; ``default`` when it is absent."""
-    if value is None:
-        return default
-    if value not in LANGUAGES:
-        raise BadRequest(f"'lang' must be one of {', '.join(LANGUAGES)}")
-    return str(value)

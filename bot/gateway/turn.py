@@ -9,8 +9,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bot.faq.directory import FaqDirectory
 from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
 from bot.gateway.rasa_client import ChatMessage, RasaClient, RasaUnavailable
+from bot.messages import say
 from bot.storage.db import Store
 from bot.text.language import detect_language
 
@@ -37,14 +39,19 @@ async def take_turn(
     session_hash: str,
     lang: str | None = None,
 ) -> TurnResult:
-    """``lang`` is the language the resident chose, if any. Never raises for Rasa being
-    down: the result's outcome is then "error" and it has no messages."""
+    """``lang`` is the language the resident chose, if any. Never raises for Rasa or the
+    action server being down: the result's outcome is then "error" and it has no messages
+    (see `outage_reply`)."""
     metadata: dict[str, Any] = {"channel": channel, **({"lang": lang} if lang else {})}
     try:
-        messages = await rasa.send(session_hash, text, metadata)
+        messages = [m for m in await rasa.send(session_hash, text, metadata) if m.text.strip()]
+        if not messages:
+            # Rasa answers with nothing when its action could not run (the action server is
+            # down or failed): for the resident and the report that is an outage too.
+            raise RasaUnavailable("Rasa's reply was empty (is the action server up?)")
         outcome = outcome_of(messages)
     except RasaUnavailable as exc:
-        logger.warning("Rasa unavailable for a %s message: %s", channel, exc)
+        logger.warning("no answer for a %s message: %s", channel, exc)
         messages, outcome = [], Outcome("error")
     reply_lang = next((m.lang for m in messages if m.lang), None) or lang or detect_language(text)
     await log_turn(
@@ -56,3 +63,10 @@ async def take_turn(
         outcome=outcome,
     )
     return TurnResult(messages, reply_lang, outcome)
+
+
+def outage_reply(directory: FaqDirectory, lang: str) -> ChatMessage:
+    """What a resident is told when the assistant cannot answer: to try again, or whom to
+    ask (the general desk, its phone and hours)."""
+    contact = directory.corpus().profile.contact(None, lang)
+    return ChatMessage(text=say("unavailable", lang, contact=contact), lang=lang, outcome="error")

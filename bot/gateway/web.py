@@ -8,9 +8,9 @@ import html
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
@@ -19,14 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.faq.directory import FaqDirectory
 from bot.faq.office_hours import OfficeHours
 from bot.faq.profile import PLACEHOLDER, Profile, pick
-from bot.gateway.bodies import EXPECTED, MAX_FAQ_ID_CHARS, FeedbackBody, parse_body
+from bot.gateway.bodies import MAX_FAQ_ID_CHARS, FeedbackBody, Language, json_body
 from bot.gateway.deps import DirectoryDep, SaltDep, StoreDep
-from bot.gateway.json_body import (
-    BadRequest,
-    json_error,
-    lang_of,
-    read_json_object,
-)
+from bot.gateway.json_body import BadRequest
 from bot.messages import say
 from bot.privacy.hashing import hash_id
 
@@ -47,14 +42,13 @@ def _known_faq_id(value: str, directory: FaqDirectory) -> str:
 
 @router.post("/api/feedback")
 async def feedback(
-    request: Request, store: StoreDep, salt: SaltDep, directory: DirectoryDep
+    body: Annotated[FeedbackBody, Depends(json_body(FeedbackBody, MAX_FEEDBACK_BYTES))],
+    store: StoreDep,
+    salt: SaltDep,
+    directory: DirectoryDep,
 ) -> JSONResponse:
     """役に立ちましたか？ from the widget, stored like LINE's (the session id hashed)."""
-    try:
-        body = parse_body(FeedbackBody, await read_json_object(request, MAX_FEEDBACK_BYTES))
-        faq_id = await run_in_threadpool(_known_faq_id, body.faq_id, directory)
-    except BadRequest as exc:
-        return json_error(str(exc), exc.status)
+    faq_id = await run_in_threadpool(_known_faq_id, body.faq_id, directory)
     await run_in_threadpool(
         store.record_feedback,
         channel="web",
@@ -71,19 +65,15 @@ async def feedback(
 
 
 @router.get("/api/contact")
-async def contact(request: Request, directory: DirectoryDep) -> JSONResponse:
+async def contact(
+    directory: DirectoryDep,
+    lang: Language = "ja",
+    faq_id: Annotated[str | None, Query(min_length=1, max_length=MAX_FAQ_ID_CHARS)] = None,
+) -> JSONResponse:
     """Who to call (for an answer's department, or the general desk) and whether the
     office is open now."""
-    params = request.query_params
-    try:
-        lang = lang_of(params.get("lang"))
-        faq_id = params.get("faq_id")
-        if faq_id is not None:
-            if not faq_id or len(faq_id) > MAX_FAQ_ID_CHARS:
-                raise BadRequest(EXPECTED["faq_id"])
-            faq_id = await run_in_threadpool(_known_faq_id, faq_id, directory)
-    except BadRequest as exc:
-        return json_error(str(exc), exc.status)
+    if faq_id is not None:
+        faq_id = await run_in_threadpool(_known_faq_id, faq_id, directory)
     corpus = await run_in_threadpool(directory.corpus)
     profile = corpus.profile
     department = corpus.entries[faq_id].department if faq_id else None
@@ -92,8 +82,8 @@ async def contact(request: Request, directory: DirectoryDep) -> JSONResponse:
         {
             "lang": lang,
             "text": profile.contact(department, lang),
-            "phone": dept.phone if dept else str(profile.data.get("main_phone", "")),
-            "hours": pick(profile.data["office_hours"], lang),
+            "phone": dept.phone if dept else profile.main_phone or "",
+            "hours": pick(profile.office_hours, lang),
             "open_now": open_now(profile),
         }
     )
@@ -109,10 +99,9 @@ async def demo_page(directory: DirectoryDep) -> HTMLResponse:
 
 def open_now(profile: Profile, moment: datetime | None = None) -> bool | None:
     """True or False from the profile's ``hours``; None when the profile does not say."""
-    hours = profile.data.get("hours")
-    if not isinstance(hours, dict):
+    if profile.hours is None:
         return None
-    return OfficeHours.from_profile(hours).is_open(moment or datetime.now().astimezone())
+    return OfficeHours.from_profile(profile.hours).is_open(moment or datetime.now().astimezone())
 
 
 def fill_page(page: str, profile: Profile, lang: str = "ja") -> str:

@@ -60,7 +60,7 @@ class ReportContext:
         corpus = Corpus.load(settings.corpus_dir, profile, strict=False)
         return cls(
             city=profile.city_name("ja"),
-            calendar=OfficeCalendar.from_profile_data(profile.data),
+            calendar=OfficeCalendar.from_profile_data({"hours": profile.hours}),
             faq_titles={i: e.canonical_question("ja") for i, e in corpus.entries.items()},
         )
 

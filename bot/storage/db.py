@@ -63,6 +63,13 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
+def storable(text: str) -> str:
+    """``text`` as every database takes it: PostgreSQL refuses NUL in text, and a lone
+    surrogate cannot be encoded at all. Each such character becomes one the text can keep,
+    so that the message is logged rather than lost."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
+
+
 class Store:
     """The operations the assistant needs from its database."""
 
@@ -87,7 +94,7 @@ class Store:
         """Store a question the assistant could not answer, after redacting it."""
         row = UnansweredQuestion(
             created_at=as_utc(created_at),
-            text=redact(text)[:5000],
+            text=redact(storable(text))[:5000],
             channel=channel[:32],
             lang=lang[:8],
             session_hash=session_hash[:64],
@@ -157,7 +164,7 @@ class Store:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
         row = ConversationMessage(
-            text=redact(text)[:5000],
+            text=redact(storable(text))[:5000],
             channel=channel[:32],
             lang=(lang or "")[:8],
             session_hash=session_hash[:64],

@@ -38,9 +38,9 @@ from bot.gateway.line.messages import (
     language_items,
     text_message,
 )
-from bot.gateway.rasa_client import ChatMessage, RasaClient
+from bot.gateway.rasa_client import RasaClient
 from bot.gateway.resident_text import MAX_CHARS, TextRejected, clean, prepare
-from bot.gateway.turn import take_turn
+from bot.gateway.turn import outage_reply, take_turn
 from bot.messages import say
 from bot.privacy.hashing import hash_id
 from bot.privacy.redact import redact
@@ -193,7 +193,7 @@ class LineChannel:
             self.rasa, self.store, text=text, channel="line", session_hash=user_hash, lang=chosen
         )
         await loading
-        chats = turn.messages or [ChatMessage(text=say("unavailable", turn.lang))]
+        chats = turn.messages or [await asyncio.to_thread(outage_reply, self.directory, turn.lang)]
         delivered = await self._reply_or_push(event, user_id, build_reply(chats, turn.lang))
         if not delivered:
             logger.error("LINE answer not delivered; the question was: %s", text)

@@ -397,7 +397,10 @@
       })
       .then(function (result) {
         if (result.status !== 200 || !Array.isArray(result.body.messages)) {
-          throw new Error(result.status === 429 ? "busy" : "offline");
+          var failure = new Error(result.status === 429 ? "busy" : "offline");
+          // A 503 says whom to ask meanwhile; the question stays, to be sent again.
+          failure.said = result.status === 503 && Array.isArray(result.body.messages) ? result.body.messages : [];
+          throw failure;
         }
         entry.unsent = false;
         var replyLang = LANGS.indexOf(result.body.lang) >= 0 ? result.body.lang : conversationLang();
@@ -427,6 +430,9 @@
         scrollToStart(firstNew);
       })
       .catch(function (error) {
+        ((error && error.said) || []).forEach(function (m) {
+          add({ who: "bot", text: String(m.text || ""), lang: conversationLang() });
+        });
         showAlert(error && error.message === "busy" ? "busy" : "offline");
       })
       .then(function () {
