@@ -1,0 +1,1 @@
+"""Madoguchi: a multilingual FAQ assistant for Japanese city halls (the `madoguchi` command)."""

@@ -1,0 +1,1 @@
+"""Conversations: topics, follow-ups and clarifying questions, decided in one place."""

@@ -1,0 +1,1 @@
+"""The FAQ: entries and the city profile, the search engine over them, embeddings and evaluation."""

@@ -1,0 +1,1 @@
+"""The web gateway: widget API, LINE webhook and staff pages, assembled in app.py."""

@@ -1,0 +1,1 @@
+"""Personal data: redaction before anything is stored, and salted hashes of ids."""

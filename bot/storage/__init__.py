@@ -1,0 +1,1 @@
+"""The database: the conversation log, feedback, staff accounts and their migrations."""

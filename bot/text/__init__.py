@@ -1,0 +1,1 @@
+"""Text analysis: Japanese words, the six languages, romaji and kana spellings."""
