@@ -86,7 +86,7 @@ def lock_store_environment(redis_url: str) -> dict[str, str]:
             f"MADOGUCHI_REDIS_URL: Rasa's lock store needs redis://, not {url.scheme}://"
         )
     return {
-        "MADOGUCHI_LOCK_STORE": "redis",
+        "MADOGUCHI_LOCK_STORE": REDIS_LOCK_STORE,
         "MADOGUCHI_LOCK_STORE_HOST": url.hostname or "localhost",
         "MADOGUCHI_LOCK_STORE_PORT": str(url.port or 6379),
         "MADOGUCHI_LOCK_STORE_DB": url.path.strip("/") or "0",
@@ -94,6 +94,8 @@ def lock_store_environment(redis_url: str) -> dict[str, str]:
     }
 
 
+# Rasa's own Redis lock store, made safe for several Rasa servers (see its module).
+REDIS_LOCK_STORE = "bot.nlu.lock_store.AtomicRedisLockStore"
 _LOCK_STORE_FIELDS = tuple(
     f"MADOGUCHI_LOCK_STORE_{name}" for name in ("HOST", "PORT", "DB", "PASSWORD")
 )

@@ -1,7 +1,9 @@
 """A real HTTP fake of the LINE Messaging API on localhost, for tests and benchmarks.
 
 It records every request it receives, and can be told to answer some of them with an error
-status (429, 500, an expired reply token's 400) or after a delay.
+status (429, 500, an expired reply token's 400) or after a delay. Like LINE, it takes a reply
+token once, and a push's X-Line-Retry-Key once (409 for a key it already accepted);
+``delivered`` lists what reached residents.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class FakeLine:
     failures: dict[str, deque[int]] = field(default_factory=dict)
     delay: float = 0.0
     expired_tokens: set[str] = field(default_factory=set)
+    delivered: list[Received] = field(default_factory=list)
+    _retry_keys: set[str] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -72,7 +76,8 @@ class FakeLine:
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         body = json.loads(await request.body() or b"{}")
-        self.received.append(Received(request.url.path, dict(request.headers), body, time.time()))
+        received = Received(request.url.path, dict(request.headers), body, time.time())
+        self.received.append(received)
         if self.delay:
             await asyncio.sleep(self.delay)
         queue = self.failures.get(request.url.path)
@@ -80,9 +85,18 @@ class FakeLine:
             status = queue.popleft()
             headers = {"Retry-After": "0"} if status == 429 else {}
             return JSONResponse({"message": "fake failure"}, status_code=status, headers=headers)
-        if request.url.path.endswith("/reply") and body.get("replyToken") in self.expired_tokens:
-            return JSONResponse({"message": "Invalid reply token"}, status_code=400)
+        if request.url.path.endswith("/reply"):
+            if body.get("replyToken") in self.expired_tokens:
+                return JSONResponse({"message": "Invalid reply token"}, status_code=400)
+            self.expired_tokens.add(body.get("replyToken"))  # a reply token works once
+        if request.url.path.endswith("/push"):
+            key = request.headers.get("x-line-retry-key")
+            if key in self._retry_keys:
+                return JSONResponse({"message": "The retry key is already accepted"}, 409)
+            if key:
+                self._retry_keys.add(key)
         if request.url.path.endswith(("/reply", "/push")):
+            self.delivered.append(received)
             sent = [{"id": str(n), "quoteToken": "q"} for n, _ in enumerate(body["messages"])]
             return JSONResponse({"sentMessages": sent})
         return JSONResponse({})

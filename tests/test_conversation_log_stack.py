@@ -3,13 +3,17 @@ PostgreSQL server: each message's row carries the outcome Rasa's actions reporte
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from bot.gateway.line.channel import SWEEP_SECONDS
 from bot.storage.db import Store
 from tests.conftest import fresh_postgres_database
 from tests.fake_line import FakeLine, postback_event, sign, text_event, webhook_body
@@ -135,3 +139,38 @@ def test_an_action_server_outage_is_said_honestly_and_logged_as_error(
     assert {r.channel for r in ours} == {"web", "line"}
     # Once the action server is back, the same question is answered.
     assert stack.chat("住民票がほしい", session_id=session)["messages"][0].get("faq_id")
+
+
+def test_line_events_in_flight_when_the_gateway_is_killed_are_answered_once(
+    stack: Stack, line: FakeLine
+) -> None:
+    """20 residents write at once; the gateway is killed (SIGKILL) as soon as LINE has its
+    200s, and started again. Every resident gets the answer, and no one gets it twice."""
+    users = ["U" + uuid.uuid4().hex for _ in range(20)]
+    events = [text_event("住民票がほしい", user=u) for u in users]
+    owner = {e["replyToken"]: e["source"]["userId"] for e in events}
+    before = len(line.delivered)
+    with ThreadPoolExecutor(len(events)) as pool:
+        list(pool.map(lambda e: _post_line(stack, webhook_body(e)), events))
+    gateway = stack.processes["gateway"]
+    os.killpg(gateway.pid, signal.SIGKILL)
+    gateway.wait(30)
+    answered_before_the_kill = len(line.delivered) - before
+    stack.start(names=("gateway",))
+
+    def texts_per_user() -> dict[str, list[str]]:
+        seen: dict[str, list[str]] = {u: [] for u in users}
+        for delivery in line.delivered[before:]:
+            user = delivery.body.get("to") or owner.get(delivery.body.get("replyToken"))
+            if user in seen:
+                seen[user] += [m.get("text", "") for m in delivery.body["messages"]]
+        return seen
+
+    deadline = time.monotonic() + 240
+    while not all(texts_per_user().values()):
+        assert time.monotonic() < deadline, texts_per_user()
+        time.sleep(0.5)
+    time.sleep(SWEEP_SECONDS * 2)  # long enough for a second answer, were one coming
+    for user, texts in texts_per_user().items():
+        assert texts and len(texts) == len(set(texts)), (user, texts)
+    assert answered_before_the_kill < len(users)  # the kill did leave events in flight

@@ -106,6 +106,7 @@ def run(tmp_path: Path, line: FakeLine, scenario: Callable[[Gateway], Awaitable[
 def clean(line: FakeLine) -> None:
     line.received.clear()
     line.failures.clear()
+    line.delivered.clear()
 
 
 def user() -> str:
@@ -202,7 +203,7 @@ def test_events_it_does_not_handle_are_logged_and_not_claimed(  # type: ignore[n
     async def scenario(gw: Gateway) -> None:
         with caplog.at_level(logging.WARNING, logger=LOGGER):
             assert (await gw.post(webhook_body(event))).status_code == 200
-        assert gw.store.claim_event(event["webhookEventId"])  # True: not claimed before
+        assert gw.channel.inbox.add(event["webhookEventId"], "{}")  # True: not kept before
 
     run(tmp_path, line, scenario)
     assert warned(caplog) == [f"LINE event of type {logged!r} not handled"]
@@ -316,3 +317,99 @@ def test_a_body_at_the_limit_is_still_read(tmp_path, line) -> None:  # type: ign
 
     run(tmp_path, line, scenario)
     assert len(line.requests(REPLY)) == 1
+
+
+# ---- the inbox: nothing lost when a gateway stops mid-way, nothing answered twice ----------
+
+
+def _left_by_a_stopped_gateway(gw: Gateway, event: dict[str, Any]) -> str:
+    """Keep ``event`` in the inbox and take it, as a gateway that then died would have."""
+    event_id = _keep_only(gw, event)
+    assert gw.channel.inbox.take(event_id) is not None
+    return event_id
+
+
+def test_an_event_a_stopped_gateway_held_is_answered_once_when_it_starts_again(
+    tmp_path, line
+) -> None:  # type: ignore[no-untyped-def]
+    event = text_event("マイナンバーカードをなくしました 090-1234-5678", user=user())
+
+    async def scenario(gw: Gateway) -> None:
+        event_id = _left_by_a_stopped_gateway(gw, event)
+        row = gw.channel.inbox.take(event_id)
+        assert row is None  # still leased: no other gateway takes it meanwhile
+        gw.channel.start()  # the same gateway again: its leases come back at once
+        deadline = asyncio.get_running_loop().time() + 30
+        while not line.delivered and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        await gw.channel.drain()
+        # Kept and handled redacted: the phone number never reached the inbox or Rasa.
+        [asked] = gw.rasa.questions
+        assert asked.startswith("マイナンバーカードをなくしました [") and "1234" not in asked
+        assert gw.channel.inbox.waiting() == []
+
+    run(tmp_path, line, scenario)
+    assert [d.path for d in line.delivered] == [REPLY]  # the token was still unused
+
+
+def test_an_event_answered_just_before_its_gateway_stopped_is_not_answered_again(
+    tmp_path, line
+) -> None:  # type: ignore[no-untyped-def]
+    event = text_event("マイナンバーカードをなくしました", user=user())
+    line.expired_tokens.add(event["replyToken"])  # the first attempt's reply got through
+
+    async def scenario(gw: Gateway) -> None:
+        _left_by_a_stopped_gateway(gw, event)
+        gw.channel.start()
+        deadline = asyncio.get_running_loop().time() + 30
+        while gw.channel.inbox.waiting() or gw.channel._tasks:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)
+        await gw.channel.drain()
+
+    run(tmp_path, line, scenario)
+    assert [r.path for r in line.received if r.path.endswith("/push")] == []
+    assert line.delivered == []
+
+
+def test_a_late_retry_is_pushed_once_under_its_retry_key(tmp_path, line) -> None:  # type: ignore[no-untyped-def]
+    from bot.gateway.line.channel import retry_key
+
+    # Past the reply window: pushed. LINE answers the first push with a 500; the retry
+    # carries the same key, so that LINE would not deliver it twice had the first got through.
+    event = text_event("マイナンバーカードをなくしました", user=user(), age_seconds=120)
+    line.fail("/v2/bot/message/push", 500)
+
+    async def scenario(gw: Gateway) -> None:
+        gw.channel._spawn(gw.channel._work(_keep_only(gw, event)))
+        await gw.channel.drain()
+
+    run(tmp_path, line, scenario)
+    pushes = [r for r in line.received if r.path.endswith("/push")]
+    key = retry_key(event["webhookEventId"], 0)
+    assert [p.headers["x-line-retry-key"] for p in pushes] == [key, key]
+    assert len(line.delivered) == 1
+
+
+def _keep_only(gw: Gateway, event: dict[str, Any]) -> str:
+    """Keep ``event`` in the inbox, as the webhook does."""
+    from bot.gateway.line.channel import storable_event
+    from bot.gateway.line.events import parse_events
+
+    parsed = parse_events(webhook_body(event).decode())[0]
+    assert gw.channel.inbox.add(event["webhookEventId"], storable_event(parsed))
+    return event["webhookEventId"]
+
+
+def test_a_text_too_long_to_answer_is_judged_whole_before_it_is_kept(tmp_path, line) -> None:  # type: ignore[no-untyped-def]
+    """The inbox keeps only a long text's start: the verdict is taken on all of it first.
+    (Its first 5,000 characters alone are invisible ones, which cleaning removes.)"""
+    event = text_event("\u200b" * 6000 + "住民票" * 5000, user=user())
+
+    async def scenario(gw: Gateway) -> None:
+        assert (await gw.post(webhook_body(event))).status_code == 200
+        assert gw.rasa.questions == []  # not a question for Rasa: asked to shorten it
+
+    run(tmp_path, line, scenario)
+    [reply] = [r for r in line.delivered if r.path == REPLY]
+    assert reply.body["replyToken"] == event["replyToken"]

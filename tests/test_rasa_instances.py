@@ -34,7 +34,7 @@ def test_the_lock_store_follows_the_redis_setting() -> None:
     assert lock_store_environment("")["MADOGUCHI_LOCK_STORE"] == "in_memory"
     env = lock_store_environment("redis://:p%40ss@cache.internal:6380/3")
     assert env == {
-        "MADOGUCHI_LOCK_STORE": "redis",
+        "MADOGUCHI_LOCK_STORE": "bot.nlu.lock_store.AtomicRedisLockStore",
         "MADOGUCHI_LOCK_STORE_HOST": "cache.internal",
         "MADOGUCHI_LOCK_STORE_PORT": "6380",
         "MADOGUCHI_LOCK_STORE_DB": "3",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -78,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 state.store,
                 state.directory,
                 state.salt,
+                instance=f"{socket.gethostname()}:{settings.gateway_port}",
             )
+            state.line.start()
         yield
         if state.line is not None:
             await state.line.drain()

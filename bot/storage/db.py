@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.privacy.redact import redact
@@ -217,15 +216,6 @@ class Store:
             if faq_id is not None:
                 query = query.where(Feedback.faq_id == faq_id)
             return list(session.scalars(query))
-
-    def claim_event(self, event_id: str) -> bool:
-        """True the first time an event id is seen, False for a redelivery."""
-        try:
-            with self.session() as session, session.begin():
-                session.add(LineEvent(event_id=event_id[:64]))
-        except IntegrityError:
-            return False
-        return True
 
     def user_language(self, user_hash: str) -> str | None:
         with self.session() as session:

@@ -1,4 +1,6 @@
-"""Database tables. Every text column holds redacted text only (see bot.privacy)."""
+"""Database tables. Every text column holds redacted text only (see bot.privacy). The one
+identifier kept as it is: a LINE event's user id and reply token, in the LINE inbox until
+the event is answered (`LineEvent.payload`)."""
 
 from __future__ import annotations
 
@@ -59,7 +61,13 @@ class LineUser(Base):
 
 
 class LineEvent(Base):
-    """Webhook event ids already taken, so that a redelivered event is handled once."""
+    """The LINE inbox: each verified webhook event, kept from before the webhook answers
+    LINE until the resident has been answered (see bot.storage.line_inbox).
+
+    ``payload`` is the event with its text already redacted; it also holds the LINE user id
+    and reply token needed to answer, and is emptied once the event is done. The row itself
+    stays (until the retention period ends) so that a redelivered event is handled once.
+    """
 
     __tablename__ = "line_events"
 
@@ -67,6 +75,11 @@ class LineEvent(Base):
     received_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    owner: Mapped[str | None] = mapped_column(String(64))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ConversationMessage(ResidentRecord, Base):

@@ -94,9 +94,15 @@ class LineApi:
         """Push with one retry key for all attempts, so that LINE delivers it only once."""
         key = retry_key or str(uuid.uuid4())
         request = PushMessageRequest(to=to, messages=messages)
-        await self._with_retries(
-            "push", lambda: self._api.push_message(request, x_line_retry_key=key)
-        )
+        try:
+            await self._with_retries(
+                "push", lambda: self._api.push_message(request, x_line_retry_key=key)
+            )
+        except LineApiError as exc:
+            if exc.status != 409:
+                raise
+            # LINE accepted a push with this key before: it was delivered, not again.
+            logger.info("LINE push already accepted under its retry key")
 
     async def show_loading(self, chat_id: str, seconds: int = 20) -> None:
         request = ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds)

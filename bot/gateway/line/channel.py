@@ -1,16 +1,27 @@
 """The LINE webhook: residents' LINE messages in, the assistant's answers out.
 
-The webhook checks the signature before it looks at anything else, answers LINE at once,
-and handles the events in the background; each webhook event id is handled once, however
-often LINE redelivers it. LINE user ids are hashed before they are stored or sent to Rasa.
+The webhook checks the signature before it looks at anything else, keeps each event in the
+LINE inbox (bot.storage.line_inbox), with its text already redacted, and only then answers
+LINE; the events are handled in the background. An event is handled once however often LINE
+redelivers it, and an event a crashed gateway left unanswered is taken up again (a retried
+event is pushed with a retry key derived from its id, so LINE shows the answer once). LINE
+user ids are hashed before they go into the log or to Rasa.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import json
 import logging
+import re
 import time
+import uuid
+from collections.abc import Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
@@ -39,17 +50,24 @@ from bot.gateway.line.messages import (
     text_message,
 )
 from bot.gateway.rasa_client import RasaClient
-from bot.gateway.resident_text import MAX_CHARS, TextRejected, clean, prepare
+from bot.gateway.resident_text import MAX_CHARS, TextRejected, check, clean, prepare
 from bot.gateway.turn import outage_reply, take_turn
 from bot.messages import say
 from bot.privacy.hashing import hash_id
 from bot.privacy.redact import redact
 from bot.storage.db import Store
+from bot.storage.line_inbox import MAX_ATTEMPTS, LineInbox, Taken
 from bot.text.language import LANGUAGES, detect_language
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
+HANDLED = (MessageEvent, PostbackEvent, FollowEvent, UnfollowEvent, JoinEvent)
+SWEEP_SECONDS = 5.0
+# The inbox event being handled in this task, for delivery to know whether it is a retry.
+_attempt: ContextVar[Taken | None] = ContextVar("line_event_attempt", default=None)
+# Whether its text was too long to answer, as judged on the whole text before it was kept.
+_too_long: ContextVar[bool] = ContextVar("line_event_too_long", default=False)
 LANGUAGE_REQUESTS = frozenset({"言語", "言語を選ぶ", "言語変更", "language", "languages"})
 
 
@@ -71,6 +89,7 @@ class LineChannel:
         store: Store,
         directory: FaqDirectory,
         salt: str,
+        instance: str = "gateway",
     ) -> None:
         self.settings = settings
         self.parser = WebhookParser(settings.channel_secret)
@@ -79,7 +98,9 @@ class LineChannel:
         self.store = store
         self.directory = directory
         self.salt = salt
+        self.inbox = LineInbox(store, instance)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
     # -- the webhook -----------------------------------------------------------------------
 
@@ -115,43 +136,102 @@ class LineChannel:
         except MalformedBody:  # signed but malformed: nothing to do, and not LINE's to retry
             logger.info("Signed LINE webhook with a malformed body ignored")
             return JSONResponse({"error": "malformed webhook body"}, status_code=400)
-        for event in events:
-            task = asyncio.create_task(self._handle(event))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        try:
+            kept = await asyncio.to_thread(self._keep, events)
+        except Exception:
+            # Not kept, so not acknowledged: LINE redelivers the events (when the channel
+            # has redelivery on) rather than the gateway losing them.
+            logger.exception("LINE events could not be stored; LINE is asked to retry")
+            return JSONResponse({"error": "events not stored; retry"}, status_code=503)
+        for event_id in kept:
+            self._spawn(self._work(event_id))
         return JSONResponse({})
+
+    def _keep(self, events: list[Event | Unparsed]) -> list[str]:
+        """Store the events to handle in the inbox; the ids that are new."""
+        kept = []
+        for event in events:
+            if not isinstance(event, HANDLED):
+                # Logged so that a new or changed event format shows up, and not kept, so
+                # that a redelivery can still be handled once the gateway understands it.
+                kind = event.kind if isinstance(event, Unparsed) else str(event.type)[:40]
+                logger.warning("LINE event of type %r not handled", kind)
+                continue
+            event_id = inbox_id(event.webhook_event_id)
+            if self.inbox.add(event_id, storable_event(event)):
+                kept.append(event_id)
+        return kept
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def start(self) -> None:
+        """Take up events left unanswered: this gateway's own, given back at once, and any
+        whose lease ran out, now and every few seconds."""
+        self._sweeper = asyncio.create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        try:
+            await asyncio.to_thread(self.inbox.give_back)
+        except Exception:
+            logger.exception("The LINE inbox could not be read")
+        while True:
+            try:
+                waiting = await asyncio.to_thread(self.inbox.waiting)
+            except Exception:
+                logger.exception("The LINE inbox could not be read")
+                waiting = []
+            for event_id in waiting:
+                self._spawn(self._work(event_id))
+            await asyncio.sleep(SWEEP_SECONDS)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for events still being handled (on shutdown, and in tests)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
     # -- events ------------------------------------------------------------------------------
 
-    async def _handle(self, event: Event | Unparsed) -> None:
-        handled = (MessageEvent, PostbackEvent, FollowEvent, UnfollowEvent, JoinEvent)
-        if not isinstance(event, handled):
-            # Logged so that a new or changed event format shows up, and not claimed, so
-            # that a redelivery can still be handled once the gateway understands it.
-            kind = event.kind if isinstance(event, Unparsed) else str(event.type)[:40]
-            logger.warning("LINE event of type %r not handled", kind)
-            return
+    async def _work(self, event_id: str) -> None:
+        """Handle one event of the inbox, if no other gateway has it."""
         try:
-            event_id = getattr(event, "webhook_event_id", None)
-            if event_id and not await asyncio.to_thread(self.store.claim_event, event_id):
-                return
-            if isinstance(event, MessageEvent):
-                await self._message(event)
-            elif isinstance(event, PostbackEvent):
-                await self._postback(event)
-            elif isinstance(event, FollowEvent):
-                await self._follow(event)
-            elif isinstance(event, UnfollowEvent):
-                await self._unfollow(event)
-            elif isinstance(event, JoinEvent):
-                await self._reply_or_push(event, None, [text_message(say("one_to_one_only", "ja"))])
+            taken = await asyncio.to_thread(self.inbox.take, event_id)
         except Exception:
-            logger.exception("A LINE event could not be handled")
+            logger.exception("A LINE event could not be taken from the inbox")
+            return
+        if taken is None:
+            return
+        kept = json.loads(taken.payload)
+        event = Event.from_dict(kept["event"])
+        _attempt.set(taken)
+        _too_long.set(bool(kept.get("too_long")))
+        try:
+            await self._handle(event)
+        except Exception:
+            if taken.attempt < MAX_ATTEMPTS:
+                logger.exception("A LINE event could not be handled; it will be retried")
+                return  # its lease runs out, and the sweep takes it up again
+            logger.exception("A LINE event could not be handled %d times; given up", MAX_ATTEMPTS)
+        await asyncio.to_thread(self.inbox.done, event_id)
+
+    async def _handle(self, event: Event) -> None:
+        if isinstance(event, MessageEvent):
+            await self._message(event)
+        elif isinstance(event, PostbackEvent):
+            await self._postback(event)
+        elif isinstance(event, FollowEvent):
+            await self._follow(event)
+        elif isinstance(event, UnfollowEvent):
+            await self._unfollow(event)
+        elif isinstance(event, JoinEvent):
+            await self._reply_or_push(event, None, [text_message(say("one_to_one_only", "ja"))])
 
     def _user(self, event: Event) -> tuple[str, str] | None:
         source = getattr(event, "source", None)
@@ -168,6 +248,9 @@ class LineChannel:
         if not isinstance(event.message, TextMessageContent):
             lang = chosen or "ja"
             await self._reply_or_push(event, user_id, [text_message(say("text_only", lang))])
+            return
+        if _too_long.get():  # judged when the event was kept; the inbox has only its start
+            await self._too_long(event, user_id, user_hash, chosen)
             return
         try:
             # From here on only the normalised, redacted text exists (see resident_text).
@@ -276,8 +359,16 @@ class LineChannel:
         self, event: Event, user_id: str | None, messages: list[Message]
     ) -> bool:
         """Reply with the event's token while it is fresh; otherwise, or if LINE refuses the
-        token, push. Returns whether everything was delivered."""
+        token, push. Returns whether everything was delivered.
+
+        An event taken up again after a gateway stopped mid-way is answered so that the
+        resident still sees one answer: a reply token works once, so a second reply with it
+        fails if the first got through, and is then not followed by a push; a push carries
+        a retry key made from the event's id, which LINE delivers once.
+        """
         pending = list(messages)
+        taken = _attempt.get()
+        retried = taken is not None and taken.attempt > 1
         token = getattr(event, "reply_token", None)
         try:
             age = time.time() - (getattr(event, "timestamp", 0) or 0) / 1000
@@ -288,6 +379,9 @@ class LineChannel:
                 await self.api.reply(token, pending[:MAX_MESSAGES_PER_REQUEST])
                 pending = pending[MAX_MESSAGES_PER_REQUEST:]
             except LineApiError as exc:
+                if retried:
+                    logger.info("Reply to a retried event refused (%s); answered before", exc)
+                    return True
                 logger.info("Reply failed (%s); pushing instead", exc)
         if not pending:
             return True
@@ -295,8 +389,43 @@ class LineChannel:
             return False
         try:
             for start in range(0, len(pending), MAX_MESSAGES_PER_REQUEST):
-                await self.api.push(user_id, pending[start : start + MAX_MESSAGES_PER_REQUEST])
+                key = retry_key(taken.event_id, start) if taken is not None else None
+                chunk = pending[start : start + MAX_MESSAGES_PER_REQUEST]
+                await self.api.push(user_id, chunk, retry_key=key)
         except LineApiError as exc:
             logger.error("Push to LINE failed: %s", exc)
             return False
         return True
+
+
+def storable_event(event: Event) -> str:
+    """The event as the inbox keeps it, with no unredacted text: a text message's text
+    cleaned and redacted (handling does it again, to the same result). A text too long to
+    answer is judged on the whole of it here, and only its start is kept."""
+    data = event.to_dict()
+    message = data.get("message")
+    too_long = False
+    if isinstance(message, dict) and isinstance(message.get("text"), str):
+        raw = message["text"]
+        try:
+            message["text"] = redact(check(raw))
+        except TextRejected as exc:
+            too_long = exc.reason == "too_long"
+            message["text"] = redact(clean(raw[:MAX_CHARS]))
+    # ASCII JSON: a NUL or a lone surrogate anywhere in a forged event is escaped, which
+    # every database stores.
+    return json.dumps({"event": data, "too_long": too_long})
+
+
+def inbox_id(webhook_event_id: str) -> str:
+    """The event's id as the inbox keys it: LINE's own (26 characters) when it is plain,
+    else a digest of it, so that a forged id is still one storable key."""
+    if re.fullmatch(r"[\x21-\x7e]{1,64}", webhook_event_id):
+        return webhook_event_id
+    raw = webhook_event_id.encode("utf-8", "surrogatepass")
+    return "sha256-" + hashlib.sha256(raw).hexdigest()[:57]
+
+
+def retry_key(event_id: str, part: int) -> str:
+    """The same X-Line-Retry-Key for every attempt at one push of one event."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"madoguchi:line-event:{event_id}:{part}"))
