@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from pathlib import Path
 
 import pytest
@@ -112,8 +113,9 @@ def test_eval_rejects_a_bad_queries_file(tmp_path: Path, capsys) -> None:  # typ
 
 
 def test_eval_trains_a_model_for_the_corpus_it_evaluates(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    # A word unique to this run: the model is cached by the corpus's digest.
-    marker = tmp_path.name
+    # A word unique to this run: the model is cached (in var/) by the corpus's digest, and
+    # tmp_path's name is the same in every run.
+    marker = uuid.uuid4().hex
     faq = [
         {
             "id": "pool",
