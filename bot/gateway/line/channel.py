@@ -208,12 +208,13 @@ class LineChannel:
             return
         if taken is None:
             return
-        kept = json.loads(taken.payload)
-        event = Event.from_dict(kept["event"])
         _attempt.set(taken)
-        _too_long.set(bool(kept.get("too_long")))
         try:
-            await self._handle(event)
+            # Inside the try: a stored event that no longer reads is given up like one that
+            # fails, rather than failing its task on every retry.
+            kept = json.loads(taken.payload)
+            _too_long.set(bool(kept.get("too_long")))
+            await self._handle(Event.from_dict(kept["event"]))
         except Exception:
             if taken.attempt < MAX_ATTEMPTS:
                 logger.exception("A LINE event could not be handled; it will be retried")
