@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     actions_url: str = ""  # default: http://127.0.0.1:<actions_port>/webhook
     rasa_venv: Path = Path()  # default: root/.venv-rasa
     model_dir: Path = Path()  # default: root/models
+    # Where turns wait, on disk, while the database cannot be reached; default: root/var/spool.
+    spool_dir: Path = Path()
     hash_salt: str = ""
     rasa_timeout: float = 30.0
     # Days conversation logs, unanswered questions and feedback are kept (`madoguchi purge`).
@@ -178,6 +180,7 @@ class Settings(BaseSettings):
             "actions_url": f"http://127.0.0.1:{self.actions_port}/webhook",
             "rasa_venv": self.root / ".venv-rasa",
             "model_dir": self.root / "models",
+            "spool_dir": self.root / "var" / "spool",
         }
         for name, default in defaults.items():
             if getattr(self, name) in ("", Path()):

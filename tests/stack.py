@@ -71,6 +71,8 @@ class Stack:
             "MADOGUCHI_DATABASE_URL": self.database_url,
             # Rasa's tracker store (SQLite), one per stack rather than var/rasa-tracker.db.
             "MADOGUCHI_TRACKER_DB": str(self.workdir / "rasa-tracker.db"),
+            # The conversation log's spool, for a database outage (bot.storage.turn_log).
+            "MADOGUCHI_SPOOL_DIR": str(self.workdir / "spool"),
             "MADOGUCHI_HASH_SALT": "test-salt",
             "MADOGUCHI_RASA_PORT": str(rasa_port),
             "MADOGUCHI_ACTIONS_PORT": str(actions_port),

@@ -3,19 +3,28 @@ PostgreSQL server: each message's row carries the outcome Rasa's actions reporte
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import json
 import os
 import signal
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from bot.clock import JAPAN
 from bot.gateway.line.channel import SWEEP_SECONDS
+from bot.privacy.hashing import hash_id
+from bot.report.figures import Month
+from bot.report.render import ReportContext, figures_for
+from bot.settings import Settings
 from bot.storage.db import Store
-from tests.conftest import fresh_postgres_database
+from tests.conftest import database_refusing_connections, fresh_postgres_database
 from tests.fake_line import FakeLine, postback_event, sign, text_event, webhook_body
 from tests.stack import Stack, running_stack
 
@@ -174,3 +183,70 @@ def test_line_events_in_flight_when_the_gateway_is_killed_are_answered_once(
     for user, texts in texts_per_user().items():
         assert texts and len(texts) == len(set(texts)), (user, texts)
     assert answered_before_the_kill < len(users)  # the kill did leave events in flight
+
+
+def test_a_database_outage_loses_no_turn_and_no_resident_waits_for_it(
+    stack: Stack, line: FakeLine
+) -> None:
+    """Residents chat before, during and after 30 s in which PostgreSQL refuses the
+    gateway's connections. Every message is answered; afterwards the log, and so the
+    report, holds every one of them. A LINE webhook during the outage is not acknowledged,
+    so that LINE delivers it again; delivered again, it is answered once."""
+    salt = stack.env["MADOGUCHI_HASH_SALT"]
+    residents = [uuid.uuid4().hex for _ in range(4)]
+    questions = ["住民票がほしい", "ごみの出し方", "マイナンバーカードを失くしました", "こんにちは"]
+    month = Month.parse(dt.datetime.now(JAPAN).strftime("%Y-%m"))
+    context = ReportContext.from_settings(Settings(database_url=stack.database_url))
+    reported_before = figures_for(Store(stack.database_url), month, context).summary.messages
+    statuses: list[int] = []
+
+    def chat_for(seconds: float, resident: str) -> None:
+        deadline = time.monotonic() + seconds
+        for n in itertools.count():
+            if time.monotonic() > deadline:
+                return
+            response = httpx.post(
+                f"{stack.gateway_url}/api/chat",
+                json={"session_id": resident, "text": questions[n % len(questions)]},
+                timeout=60,
+            )
+            statuses.append(response.status_code)
+
+    uid = "U" + uuid.uuid4().hex
+    body = webhook_body(text_event("住民票がほしい", user=uid))
+    headers = {"Content-Type": "application/json", "X-Line-Signature": sign(body, LINE_SECRET)}
+    before = len(line.delivered)
+    with ThreadPoolExecutor(len(residents)) as pool:
+        chatting = [pool.submit(chat_for, 45, r) for r in residents]
+        time.sleep(5)
+        with database_refusing_connections(stack.database_url):
+            time.sleep(2)
+            during = httpx.post(
+                f"{stack.gateway_url}/webhooks/line", content=body, headers=headers, timeout=30
+            )
+            time.sleep(28)
+        for future in chatting:
+            future.result()
+    assert during.status_code == 503  # not acknowledged: LINE keeps it and delivers it again
+    assert statuses and set(statuses) == {200}, Counter(statuses)
+    _post_line(stack, body)  # LINE's redelivery
+
+    hashes = {hash_id(r, salt) for r in residents}
+    deadline = time.monotonic() + 60
+    while True:
+        logged = [r for r in Store(stack.database_url).messages() if r.session_hash in hashes]
+        if len(logged) >= len(statuses) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert len(logged) == len(statuses)
+    assert not list((stack.workdir / "spool").rglob("*.json"))
+    time.sleep(SWEEP_SECONDS * 2)
+    token = json.loads(body)["events"][0]["replyToken"]
+    answers = [
+        d
+        for d in line.delivered[before:]
+        if d.body.get("to") == uid or d.body.get("replyToken") == token
+    ]
+    assert len(answers) == 1
+    reported = figures_for(Store(stack.database_url), month, context).summary.messages
+    assert reported - reported_before == len(statuses) + 1  # and the LINE message

@@ -24,6 +24,7 @@ from bot.gateway.line.channel import MAX_BODY_BYTES, LineChannel, LineSettings
 from bot.gateway.rasa_client import ChatMessage, RasaClient
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import Store
+from bot.storage.turn_log import TurnLog
 from tests.fake_line import (
     FakeLine,
     older_format,
@@ -79,6 +80,7 @@ async def gateway(tmp_path: Path, line: FakeLine) -> AsyncIterator[Gateway]:
         LineApi("test-token", line.url, backoff=0.01),
         rasa,
         store,
+        TurnLog(store, tmp_path / "spool"),
         FaqDirectory(faq / "corpus", faq / "municipality.yml"),
         "test-salt",
     )

@@ -26,6 +26,7 @@ from bot.admin.routes import router as admin_router
 from bot.faq.directory import FaqDirectory
 from bot.gateway import chat, web
 from bot.gateway.body_limit import BodySizeLimitMiddleware
+from bot.gateway.conversation_log import flush_spool
 from bot.gateway.errors import add_error_handlers
 from bot.gateway.line import webhook as line_webhook
 from bot.gateway.line.api import LineApi
@@ -37,6 +38,7 @@ from bot.privacy.hashing import load_salt
 from bot.settings import Settings
 from bot.storage.db import Store
 from bot.storage.retention import purge_daily
+from bot.storage.turn_log import TurnLog, spool_dir_for
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +68,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         state = app.state
-        purging = asyncio.create_task(
-            purge_daily(state.store, settings.retention_days, settings.tracker_url)
-        )
+        background = [
+            asyncio.create_task(
+                purge_daily(state.store, settings.retention_days, settings.tracker_url)
+            ),
+            asyncio.create_task(flush_spool(state.turn_log)),
+        ]
         state.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
         state.line = None
         if line_settings is not None:
@@ -77,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 LineApi(line_settings.access_token, line_settings.api_base_url),
                 state.rasa,
                 state.store,
+                state.turn_log,
                 state.directory,
                 state.salt,
                 instance=f"{socket.gethostname()}:{settings.gateway_port}",
@@ -87,9 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await state.line.drain()
             await state.line.api.close()
         await state.rasa.close()
-        purging.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await purging
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app = FastAPI(title="Madoguchi gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
@@ -99,6 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # One store (one database engine and its pool) for the residents' API, LINE and the
     # staff pages. Opening it upgrades the schema: done here, before serving starts.
     app.state.store = Store(settings.database_url)
+    # The conversation log: to the store, or to a spool on disk while it is unreachable.
+    app.state.turn_log = TurnLog(
+        app.state.store, spool_dir_for(settings.spool_dir, settings.database_url)
+    )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.gateway.bodies import ChatBody, json_body
-from bot.gateway.deps import DirectoryDep, RasaDep, SaltDep, StoreDep
+from bot.gateway.deps import DirectoryDep, RasaDep, SaltDep, TurnLogDep
 from bot.gateway.json_body import BadRequest
 from bot.gateway.resident_text import TextRejected, prepare
 from bot.gateway.turn import outage_reply, take_turn
@@ -37,13 +37,13 @@ async def chat(
     body: ChatBodyDep,
     text: Annotated[str, Depends(resident_text)],
     rasa: RasaDep,
-    store: StoreDep,
+    turn_log: TurnLogDep,
     salt: SaltDep,
     directory: DirectoryDep,
 ) -> JSONResponse:
     session_hash = hash_id(body.session_id, salt)
     turn = await take_turn(
-        rasa, store, text=text, channel="web", session_hash=session_hash, lang=body.lang
+        rasa, turn_log, text=text, channel="web", session_hash=session_hash, lang=body.lang
     )
     if not turn.available:
         # A 503 the widget retries from, with what the resident is told meanwhile.

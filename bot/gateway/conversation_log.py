@@ -3,8 +3,9 @@
 The gateway sees every channel's messages and what the action decided, so it writes the log:
 one row per turn (its outcome, the kind of turn and the topic it was read against), and for a
 question that went unanswered a row in the review queue with the engine's candidates. The
-action server writes nothing. A failure to write is logged and never stops the answer, and
-the write runs in a worker thread so that the event loop keeps serving other residents.
+action server writes nothing. A failure to write never stops the answer: while the database
+is down the turn waits in a spool on disk. The write runs in a worker thread so that the
+event loop keeps serving other residents.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.gateway.rasa_client import ChatMessage
-from bot.storage.db import Store
 from bot.storage.models import OUTCOMES
+from bot.storage.turn_log import TurnLog, TurnRecord
 
 logger = logging.getLogger(__name__)
+
+# How often the gateway looks for spooled turns to write.
+SPOOL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -50,33 +54,8 @@ def outcome_of(messages: Sequence[ChatMessage]) -> Outcome:
     )
 
 
-def _write(
-    store: Store, text: str, channel: str, lang: str, session_hash: str, outcome: Outcome
-) -> None:
-    store.log_message(
-        text=text,
-        channel=channel,
-        lang=lang,
-        session_hash=session_hash,
-        outcome=outcome.outcome,
-        faq_id=outcome.faq_id,
-        score=outcome.score,
-        turn=outcome.turn,
-        topic_faq_id=outcome.topic,
-    )
-    if outcome.outcome == "unanswered":
-        store.log_unanswered(
-            text=text,
-            channel=channel,
-            lang=lang,
-            session_hash=session_hash,
-            reason=outcome.reason or "no_match",
-            candidate_ids=outcome.candidates,
-        )
-
-
 async def log_turn(
-    store: Store | None,
+    turn_log: TurnLog | None,
     *,
     text: str,
     channel: str,
@@ -84,10 +63,41 @@ async def log_turn(
     session_hash: str,
     outcome: Outcome,
 ) -> None:
-    """Write the turn's rows (the store redacts the text); never raises."""
-    if store is None:
+    """Write the turn's rows (the record redacts the text); never raises. While the
+    database cannot be reached the turn waits in the spool (bot.storage.turn_log)."""
+    if turn_log is None:
         return
+
+    def write() -> None:
+        turn_log.write(
+            TurnRecord.of(
+                text,
+                channel=channel,
+                lang=lang,
+                session_hash=session_hash,
+                outcome=outcome.outcome,
+                faq_id=outcome.faq_id,
+                score=outcome.score,
+                turn=outcome.turn,
+                topic_faq_id=outcome.topic,
+                reason=outcome.reason,
+                candidate_ids=outcome.candidates,
+            )
+        )
+
     try:
-        await asyncio.to_thread(_write, store, text, channel, lang, session_hash, outcome)
+        await asyncio.to_thread(write)
     except Exception:
         logger.exception("Could not write the conversation log")
+
+
+async def flush_spool(turn_log: TurnLog, every: float = SPOOL_SECONDS) -> None:
+    """Write spooled turns to the database as soon as it is back (runs for the gateway's
+    life)."""
+    while True:
+        try:
+            if await asyncio.to_thread(turn_log.pending):
+                await asyncio.to_thread(turn_log.flush)
+        except Exception:
+            logger.exception("The conversation log's spool could not be flushed")
+        await asyncio.sleep(every)

@@ -1,5 +1,6 @@
 """What the gateway's routes need, read from the app the composition root built
-(bot.gateway.app): the settings, the one store, the Rasa client, the LINE channel."""
+(bot.gateway.app): the settings, the one store and its turn log, the Rasa client, the LINE
+channel."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.gateway.line.channel import LineChannel
 from bot.gateway.rasa_client import RasaClient
 from bot.settings import Settings
 from bot.storage.db import Store
+from bot.storage.turn_log import TurnLog
 
 
 def get_settings(request: Request) -> Settings:
@@ -20,6 +22,10 @@ def get_settings(request: Request) -> Settings:
 
 def get_store(request: Request) -> Store:
     return request.app.state.store
+
+
+def get_turn_log(request: Request) -> TurnLog:
+    return request.app.state.turn_log
 
 
 def get_salt(request: Request) -> str:
@@ -42,6 +48,7 @@ def get_line(request: Request) -> LineChannel | None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
+TurnLogDep = Annotated[TurnLog, Depends(get_turn_log)]
 SaltDep = Annotated[str, Depends(get_salt)]
 DirectoryDep = Annotated[FaqDirectory, Depends(get_directory)]
 RasaDep = Annotated[RasaClient, Depends(get_rasa)]

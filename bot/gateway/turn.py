@@ -13,7 +13,7 @@ from bot.faq.directory import FaqDirectory
 from bot.gateway.conversation_log import Outcome, log_turn, outcome_of
 from bot.gateway.rasa_client import ChatMessage, RasaClient, RasaUnavailable
 from bot.messages import say
-from bot.storage.db import Store
+from bot.storage.turn_log import TurnLog
 from bot.text.language import detect_language
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class TurnResult:
 
 async def take_turn(
     rasa: RasaClient,
-    store: Store | None,
+    turn_log: TurnLog | None,
     *,
     text: str,
     channel: str,
@@ -55,7 +55,7 @@ async def take_turn(
         messages, outcome = [], Outcome("error")
     reply_lang = next((m.lang for m in messages if m.lang), None) or lang or detect_language(text)
     await log_turn(
-        store,
+        turn_log,
         text=text,
         channel=channel,
         lang=reply_lang,

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,9 @@ from bot.storage.models import (
     UnansweredQuestion,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    from bot.storage.turn_log import TurnRecord
 
 DEFAULT_RETENTION_DAYS = 365
 
@@ -50,7 +54,10 @@ def get_engine(url: str) -> Engine:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
+    # A server that does not answer must not hold a resident's turn for long: the turn
+    # log then spools it (bot.storage.turn_log).
+    connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+    engine = create_engine(url, pool_pre_ping=True, pool_timeout=10, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         # Several processes (gateway, action server) write the same file.
         @event.listens_for(engine, "connect")
@@ -67,6 +74,56 @@ def storable(text: str) -> str:
     surrogate cannot be encoded at all. Each such character becomes one the text can keep,
     so that the message is logged rather than lost."""
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
+
+
+def _message_row(
+    *,
+    text: str,
+    channel: str,
+    lang: str,
+    session_hash: str,
+    outcome: str,
+    created_at: dt.datetime,
+    faq_id: str | None = None,
+    score: float | None = None,
+    turn: str | None = None,
+    topic_faq_id: str | None = None,
+) -> ConversationMessage:
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
+    return ConversationMessage(
+        text=redact(storable(text))[:5000],
+        channel=channel[:32],
+        lang=(lang or "")[:8],
+        session_hash=session_hash[:64],
+        outcome=outcome,
+        faq_id=faq_id[:128] if faq_id else None,
+        score=None if score is None else float(score),
+        turn=turn if turn in TURNS else None,
+        topic_faq_id=topic_faq_id[:128] if topic_faq_id else None,
+        created_at=created_at,
+    )
+
+
+def _unanswered_row(
+    *,
+    text: str,
+    channel: str,
+    lang: str,
+    session_hash: str,
+    reason: str,
+    candidate_ids: Sequence[str],
+    created_at: dt.datetime,
+) -> UnansweredQuestion:
+    return UnansweredQuestion(
+        created_at=created_at,
+        text=redact(storable(text))[:5000],
+        channel=channel[:32],
+        lang=lang[:8],
+        session_hash=session_hash[:64],
+        reason=reason[:32],
+        candidate_ids=list(candidate_ids)[:10],
+    )
 
 
 class Store:
@@ -91,14 +148,14 @@ class Store:
         created_at: dt.datetime | None = None,
     ) -> UnansweredQuestion:
         """Store a question the assistant could not answer, after redacting it."""
-        row = UnansweredQuestion(
+        row = _unanswered_row(
+            text=text,
+            channel=channel,
+            lang=lang,
+            session_hash=session_hash,
+            reason=reason,
+            candidate_ids=candidate_ids,
             created_at=as_utc(created_at),
-            text=redact(storable(text))[:5000],
-            channel=channel[:32],
-            lang=lang[:8],
-            session_hash=session_hash[:64],
-            reason=reason[:32],
-            candidate_ids=list(candidate_ids)[:10],
         )
         with self.session() as session, session.begin():
             session.add(row)
@@ -160,23 +217,41 @@ class Store:
         created_at: dt.datetime | None = None,
     ) -> ConversationMessage:
         """Log one resident message and its outcome (see ``OUTCOMES``), after redacting it."""
-        if outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
-        row = ConversationMessage(
-            text=redact(storable(text))[:5000],
-            channel=channel[:32],
-            lang=(lang or "")[:8],
-            session_hash=session_hash[:64],
+        row = _message_row(
+            text=text,
+            channel=channel,
+            lang=lang,
+            session_hash=session_hash,
             outcome=outcome,
-            faq_id=faq_id[:128] if faq_id else None,
-            score=None if score is None else float(score),
-            turn=turn if turn in TURNS else None,
-            topic_faq_id=topic_faq_id[:128] if topic_faq_id else None,
+            faq_id=faq_id,
+            score=score,
+            turn=turn,
+            topic_faq_id=topic_faq_id,
             created_at=as_utc(created_at),
         )
         with self.session() as session, session.begin():
             session.add(row)
         return row
+
+    def log_turn(self, record: TurnRecord) -> None:
+        """Log one turn in one transaction: its message, and for a question that went
+        unanswered its place in the review queue (so a retried turn never half-exists)."""
+        fields = record.model_dump(exclude={"reason", "candidate_ids"})
+        rows: list[ConversationMessage | UnansweredQuestion] = [_message_row(**fields)]
+        if record.outcome == "unanswered":
+            rows.append(
+                _unanswered_row(
+                    text=record.text,
+                    channel=record.channel,
+                    lang=record.lang,
+                    session_hash=record.session_hash,
+                    reason=record.reason or "no_match",
+                    candidate_ids=record.candidate_ids,
+                    created_at=record.created_at,
+                )
+            )
+        with self.session() as session, session.begin():
+            session.add_all(rows)
 
     def messages(
         self, start: dt.datetime | None = None, end: dt.datetime | None = None

@@ -57,6 +57,7 @@ from bot.privacy.hashing import hash_id
 from bot.privacy.redact import redact
 from bot.storage.db import Store
 from bot.storage.line_inbox import MAX_ATTEMPTS, LineInbox, Taken
+from bot.storage.turn_log import TurnLog
 from bot.text.language import LANGUAGES, detect_language
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class LineChannel:
         api: LineApi,
         rasa: RasaClient,
         store: Store,
+        turn_log: TurnLog,
         directory: FaqDirectory,
         salt: str,
         instance: str = "gateway",
@@ -96,6 +98,7 @@ class LineChannel:
         self.api = api
         self.rasa = rasa
         self.store = store
+        self.turn_log = turn_log
         self.directory = directory
         self.salt = salt
         self.inbox = LineInbox(store, instance)
@@ -220,7 +223,12 @@ class LineChannel:
                 logger.exception("A LINE event could not be handled; it will be retried")
                 return  # its lease runs out, and the sweep takes it up again
             logger.exception("A LINE event could not be handled %d times; given up", MAX_ATTEMPTS)
-        await asyncio.to_thread(self.inbox.done, event_id)
+        try:
+            await asyncio.to_thread(self.inbox.done, event_id)
+        except Exception:
+            # Its lease runs out and it is handled again; the retry key keeps LINE from
+            # delivering the same answer twice.
+            logger.exception("A handled LINE event could not be marked done")
 
     async def _handle(self, event: Event) -> None:
         if isinstance(event, MessageEvent):
@@ -264,7 +272,7 @@ class LineChannel:
             picker = text_message(say("choose_language", chosen or "ja"), language_items())
             await self._reply_or_push(event, user_id, [picker])
             await log_turn(
-                self.store,
+                self.turn_log,
                 text=text,
                 channel="line",
                 lang=chosen or "ja",
@@ -274,7 +282,7 @@ class LineChannel:
             return
         loading = asyncio.create_task(self._show_loading(user_id))
         turn = await take_turn(
-            self.rasa, self.store, text=text, channel="line", session_hash=user_hash, lang=chosen
+            self.rasa, self.turn_log, text=text, channel="line", session_hash=user_hash, lang=chosen
         )
         await loading
         chats = turn.messages or [await asyncio.to_thread(outage_reply, self.directory, turn.lang)]
@@ -291,7 +299,7 @@ class LineChannel:
         reply = text_message(say("too_long", lang, limit=str(MAX_CHARS)))
         await self._reply_or_push(event, user_id, [reply])
         await log_turn(
-            self.store,
+            self.turn_log,
             text=await asyncio.to_thread(redact, start),
             channel="line",
             lang=lang,
