@@ -7,12 +7,12 @@ RASA_VENV := .venv-rasa
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup browser train lint bench clean
+.PHONY: run test setup system train lint bench clean
 
 run: setup
 	$(APP_VENV)/bin/madoguchi run
 
-test: setup browser
+test: setup system
 	$(APP_VENV)/bin/ruff check .
 	$(APP_VENV)/bin/madoguchi faq validate
 	$(APP_VENV)/bin/madoguchi embeddings
@@ -20,11 +20,12 @@ test: setup browser
 
 setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed
 
-# The widget's browser tests drive Debian's Chromium through Playwright (never Playwright's
-# own browser download); the CJK fonts make their screenshots readable.
-browser:
-	command -v chromium >/dev/null && fc-list :lang=ja | grep -q . || \
-		(apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
+# Debian packages the tests use: Chromium, which the widget's browser tests drive through
+# Playwright (never Playwright's own browser download), the CJK fonts that make their
+# screenshots readable, and HAProxy, in front of several instances of each service.
+system:
+	command -v chromium >/dev/null && command -v haproxy >/dev/null && fc-list :lang=ja | grep -q . || \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk haproxy)
 
 train: setup
 	$(APP_VENV)/bin/madoguchi train

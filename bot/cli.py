@@ -125,6 +125,12 @@ def _add_service_commands(commands) -> None:  # type: ignore[no-untyped-def]
     staff_list.set_defaults(handler=_staff_list)
 
     run = commands.add_parser("run", help="train if needed and run all three services")
+    run.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="how many of each service, behind HAProxy (the production layout) [1]",
+    )
     run.set_defaults(handler=_run)
 
 
@@ -372,7 +378,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import run_all
 
-    return run_all(settings)
+    if not 1 <= args.instances <= 16:
+        print("error: --instances must be between 1 and 16", file=sys.stderr)
+        return 2
+    return run_all(settings, args.instances)
 
 
 def _staff_add(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.faq.corpus import Corpus
+    from bot.layout import Instance
 
 MODEL_NAME = "madoguchi"
 # Everything a trained model depends on: when none of these changed, training is skipped.
@@ -269,14 +271,6 @@ def service_command(name: str, settings: Settings) -> list[str]:
     raise ValueError(f"unknown service {name!r}")
 
 
-def ready_url(name: str, settings: Settings) -> str:
-    if name == "rasa":
-        return settings.rasa_url.rstrip("/") + "/"
-    if name == "actions":
-        return settings.actions_url.rsplit("/", 1)[0] + "/health"
-    return f"http://{settings.host}:{settings.gateway_port}/healthz"
-
-
 def serve(name: str, settings: Settings) -> int:
     """Run one service in the foreground (replacing this process)."""
     if name == "rasa" and not model_path(settings).exists():
@@ -305,9 +299,6 @@ def wait_until_ready(
             pass
         time.sleep(0.5)
     return False
-
-
-SERVICES = ("actions", "rasa", "gateway")
 
 
 @dataclass
@@ -373,9 +364,11 @@ def kill_process_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def run_all(settings: Settings) -> int:
-    """Train if needed, start the three services, restart one that exits, and stop them
-    all on Ctrl-C (or when one keeps exiting)."""
+def run_all(settings: Settings, instances: int = 1) -> int:
+    """Train if needed, start the services (one of each, or ``instances`` of each behind
+    HAProxy), restart one that exits, and stop them all on Ctrl-C (or when one keeps
+    exiting)."""
+    from bot.layout import LayoutError, one_of_each, several
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
@@ -385,36 +378,55 @@ def run_all(settings: Settings) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
+        layout = (
+            one_of_each(settings)
+            if instances == 1
+            else several(settings, instances, settings.root / "var" / "haproxy.cfg")
+        )
         code = train_if_needed(settings) or train_embeddings_if_needed(settings)
+    except LayoutError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\nStopped before the assistant started.", flush=True)
         return 130
-    if code != 0:
-        return code
+    return code or supervise(settings, layout)
+
+
+def supervise(settings: Settings, layout: list[Instance]) -> int:
+    """Start ``layout``, wait until it is ready, and keep it running."""
     environment = quiet_environment(settings)
+    by_name = {instance.name: instance for instance in layout}
 
     def start(name: str) -> subprocess.Popen[bytes]:
         # Each service in its own process group: Ctrl-C reaches only this process, which
         # stops the services once, in order. (Sanic, on a second stop signal, SIGKILLs its
         # worker's whole process group, which would otherwise be ours.)
         return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", name],
+            by_name[name].command,
             cwd=settings.root,
-            env=environment,
+            env={**environment, **by_name[name].environment},
             start_new_session=True,
         )
 
     supervisor = Supervisor(start)
     try:
-        for name in SERVICES:
-            supervisor.launch(name)
-        for name in SERVICES:
-            if not wait_until_ready(ready_url(name, settings), supervisor.processes[name]):
-                print(f"The {name} service did not start; see its output above.", file=sys.stderr)
-                return 1
+        # The services start together; HAProxy, last, finds every instance up (its first
+        # health checks would otherwise mark them down for a few seconds).
+        for _, tier in itertools.groupby(layout, key=lambda i: i.name == "haproxy"):
+            tier = list(tier)
+            for instance in tier:
+                supervisor.launch(instance.name)
+            for instance in tier:
+                if not wait_until_ready(instance.ready_url, supervisor.processes[instance.name]):
+                    print(
+                        f"The {instance.name} service did not start; see its output above.",
+                        file=sys.stderr,
+                    )
+                    return 1
         print(
             f"\nMadoguchi is running: open http://{settings.host}:{settings.gateway_port}/"
-            "\n(Ctrl-C stops Rasa, the action server and the gateway.)\n",
+            f"\n(Ctrl-C stops all {len(layout)} services.)\n",
             flush=True,
         )
         while (given_up := supervisor.check()) is None:

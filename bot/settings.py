@@ -110,11 +110,12 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For names the client (sign-in throttle, rate limit). Empty:
     # the connecting address is the client, whatever headers it sends.
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
-    # Interface the action server listens on; only Rasa needs to reach it.
-    actions_host: str = "127.0.0.1"
-    # Interface Rasa listens on: only the gateway talks to it, even when the gateway itself
-    # listens on every interface (MADOGUCHI_HOST=0.0.0.0).
-    rasa_host: str = "127.0.0.1"
+    # Interfaces the action server and Rasa listen on; default: MADOGUCHI_HOST (a host's
+    # private address, in a layout of several hosts). Only Rasa calls the action server and
+    # only the gateway calls Rasa (which sees unredacted text), so when the gateway listens
+    # on every interface they default to 127.0.0.1.
+    actions_host: str = ""
+    rasa_host: str = ""
     # Shared secret Rasa sends to the action server; empty: var/actions.token.
     actions_token: str = ""
     # Rasa's tracker store; empty: var/rasa-tracker.db.
@@ -173,6 +174,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _derived(self) -> Settings:
         """Paths and URLs left unset follow from the root and the ports."""
+        internal_host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         defaults = {
             "faq_dir": self.root / "faq",
             "database_url": f"sqlite:///{self.root / 'var' / 'madoguchi.db'}",
@@ -181,6 +183,8 @@ class Settings(BaseSettings):
             "rasa_venv": self.root / ".venv-rasa",
             "model_dir": self.root / "models",
             "spool_dir": self.root / "var" / "spool",
+            "actions_host": internal_host,
+            "rasa_host": internal_host,
         }
         for name, default in defaults.items():
             if getattr(self, name) in ("", Path()):
