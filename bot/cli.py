@@ -131,6 +131,12 @@ def _add_service_commands(commands) -> None:  # type: ignore[no-untyped-def]
         default=1,
         help="how many of each service, behind HAProxy (the production layout) [1]",
     )
+    run.add_argument(
+        "--hosts",
+        default="",
+        help="with --instances: every host's internal address, comma-separated, this one's "
+        "included; HAProxy then balances across all of them",
+    )
     run.set_defaults(handler=_run)
 
 
@@ -381,7 +387,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.instances <= 16:
         print("error: --instances must be between 1 and 16", file=sys.stderr)
         return 2
-    return run_all(settings, args.instances)
+    hosts = [h.strip() for h in args.hosts.split(",") if h.strip()]
+    return run_all(settings, args.instances, hosts)
 
 
 def _staff_add(args: argparse.Namespace, settings: Settings) -> int:

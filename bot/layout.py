@@ -81,12 +81,22 @@ class Ports:
         return cls(settings.gateway_port, settings.rasa_port, settings.actions_port)
 
 
-def several(settings: Settings, count: int, config: Path) -> list[Instance]:
+def several(
+    settings: Settings, count: int, config: Path, hosts: Sequence[str] = ()
+) -> list[Instance]:
     """``count`` of each service on this host behind HAProxy, whose configuration (written
     to ``config``) listens where one of each would: residents and the widget see no
-    difference. Instances listen on the internal interface (MADOGUCHI_RASA_HOST)."""
+    difference. Instances listen on the internal interface (MADOGUCHI_RASA_HOST).
+
+    With ``hosts`` (every host's internal address, this one's included), HAProxy sends
+    requests to the instances of all of them, each running the same layout."""
     check_several(settings)
     internal, ports = settings.rasa_host, Ports.of(settings)
+    hosts = list(dict.fromkeys(hosts or [internal]))
+    if internal not in hosts:
+        raise LayoutError(
+            f"--hosts must include this host's own address, {internal} (MADOGUCHI_HOST)"
+        )
     proxies = ",".join(dict.fromkeys([*settings.trusted_proxies, internal]))
     tiers = {
         "actions": (
@@ -118,15 +128,15 @@ def several(settings: Settings, count: int, config: Path) -> list[Instance]:
     instances: list[Instance] = []
     addresses: dict[str, list[str]] = {}
     for service, (base, health, environment) in tiers.items():
-        addresses[service] = [f"{internal}:{base + i}" for i in range(1, count + 1)]
+        addresses[service] = [f"{h}:{base + i}" for h in hosts for i in range(1, count + 1)]
         instances += [
             Instance(
                 f"{service}-{i}",
                 _serve(service),
-                f"http://{address}{health}",
+                f"http://{internal}:{base + i}{health}",
                 environment(base + i),
             )
-            for i, address in enumerate(addresses[service], start=1)
+            for i in range(1, count + 1)
         ]
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -364,7 +364,7 @@ def kill_process_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def run_all(settings: Settings, instances: int = 1) -> int:
+def run_all(settings: Settings, instances: int = 1, hosts: Sequence[str] = ()) -> int:
     """Train if needed, start the services (one of each, or ``instances`` of each behind
     HAProxy), restart one that exits, and stop them all on Ctrl-C (or when one keeps
     exiting)."""
@@ -380,8 +380,8 @@ def run_all(settings: Settings, instances: int = 1) -> int:
     try:
         layout = (
             one_of_each(settings)
-            if instances == 1
-            else several(settings, instances, settings.root / "var" / "haproxy.cfg")
+            if instances == 1 and not hosts
+            else several(settings, instances, settings.root / "var" / "haproxy.cfg", hosts)
         )
         code = train_if_needed(settings) or train_embeddings_if_needed(settings)
     except LayoutError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -246,3 +247,99 @@ def process_tree_rss(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1]) * 1024
     return total
+
+
+def _free_block(size: int = 3) -> int:
+    """A port p with p, p+1 … p+size-1 all free."""
+    while True:
+        base = free_port()
+        if base + size < 65535 and all(_free(base + i) for i in range(1, size)):
+            return base
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Layout:
+    """`madoguchi run --instances N`, running (see running_layout)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], env: dict[str, str], log: Path) -> None:
+        self.process, self.env, self.log = process, env, log
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.env['MADOGUCHI_GATEWAY_PORT']}"
+
+    def port(self, service: str, instance: int) -> int:
+        base = {"gateway": "GATEWAY", "rasa": "RASA", "actions": "ACTIONS"}[service]
+        return int(self.env[f"MADOGUCHI_{base}_PORT"]) + instance
+
+    def kill(self, service: str, instance: int) -> None:
+        """SIGKILL one instance's whole process group, as a crash would."""
+        listing = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True)
+        needle = f"--port {self.port(service, instance)}"
+        pids = [int(line.split()[0]) for line in listing.stdout.splitlines() if needle in line]
+        assert pids, f"no {service}-{instance} running"
+        for pid in pids:
+            os.killpg(pid, signal.SIGKILL)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def chat(self, session: str, text: str, lang: str | None = None, tries: int = 20) -> dict:
+        """What a resident's widget does: send, and on a 5xx or no connection, try again
+        (it keeps the question for that)."""
+        body = {"session_id": session, "text": text, **({"lang": lang} if lang else {})}
+        for _ in range(tries):
+            try:
+                response = httpx.post(f"{self.url}/api/chat", json=body, timeout=60)
+                if response.status_code == 200:
+                    return response.json()
+                assert response.status_code >= 500, response.text
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        raise AssertionError(f"not answered after {tries} tries: {text}")
+
+
+@contextmanager
+def running_layout(workdir: Path, instances: int, **env: str) -> Iterator[Layout]:
+    """`madoguchi run --instances N` on free ports, with the shared test model and ``env``
+    added to its environment (several instances need MADOGUCHI_REDIS_URL and
+    MADOGUCHI_TRACKER_URL); stopped with Ctrl-C's signal on exit."""
+    stack = Stack(workdir=workdir, database_url=env.get("MADOGUCHI_DATABASE_URL", ""))
+    stack.configure()
+    stack.train()  # the shared test model, as the other stack tests use
+    environment = {
+        **stack.env,
+        **env,
+        "MADOGUCHI_GATEWAY_PORT": str(_free_block(instances + 1)),
+        "MADOGUCHI_RASA_PORT": str(_free_block(instances + 1)),
+        "MADOGUCHI_ACTIONS_PORT": str(_free_block(instances + 1)),
+    }
+    log = workdir / "run.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--instances", str(instances)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    running = Layout(process, environment, log)
+    try:
+        deadline = time.monotonic() + 600
+        while "Madoguchi is running" not in running.output():
+            assert process.poll() is None, running.output()[-5000:]
+            assert time.monotonic() < deadline, running.output()[-5000:]
+            time.sleep(1)
+        yield running
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(120)

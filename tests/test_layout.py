@@ -5,125 +5,41 @@ it again; a conversation outlives the Rasa servers it was held by."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.layout import LayoutError, several
 from bot.privacy.hashing import hash_id
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from bot.storage.db import Store
 from tests.conftest import fresh_postgres_database
-from tests.stack import Stack, free_port
+from tests.stack import Layout, running_layout
 
 pytestmark = pytest.mark.rasa
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
-def _free_block(size: int = 3) -> int:
-    """A port p with p, p+1 … p+size-1 all free."""
-    while True:
-        base = free_port()
-        if base + size < 65535 and all(_free(base + i) for i in range(1, size)):
-            return base
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-class Layout:
-    def __init__(self, process: subprocess.Popen[bytes], env: dict[str, str], log: Path) -> None:
-        self.process, self.env, self.log = process, env, log
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.env['MADOGUCHI_GATEWAY_PORT']}"
-
-    def port(self, service: str, instance: int) -> int:
-        base = {"gateway": "GATEWAY", "rasa": "RASA", "actions": "ACTIONS"}[service]
-        return int(self.env[f"MADOGUCHI_{base}_PORT"]) + instance
-
-    def kill(self, service: str, instance: int) -> None:
-        """SIGKILL one instance's whole process group, as a crash would."""
-        listing = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True)
-        needle = f"--port {self.port(service, instance)}"
-        pids = [int(line.split()[0]) for line in listing.stdout.splitlines() if needle in line]
-        assert pids, f"no {service}-{instance} running"
-        for pid in pids:
-            os.killpg(pid, signal.SIGKILL)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def chat(self, session: str, text: str, lang: str | None = None, tries: int = 20) -> dict:
-        """What a resident's widget does: send, and on a 5xx or no connection, try again
-        (it keeps the question for that)."""
-        body = {"session_id": session, "text": text, **({"lang": lang} if lang else {})}
-        for _ in range(tries):
-            try:
-                response = httpx.post(f"{self.url}/api/chat", json=body, timeout=60)
-                if response.status_code == 200:
-                    return response.json()
-                assert response.status_code >= 500, response.text
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        raise AssertionError(f"not answered after {tries} tries: {text}")
-
-
 @pytest.fixture(scope="module")
 def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
-    workdir = tmp_path_factory.mktemp("layout")
-    stack = Stack(workdir=workdir, database_url="")
-    stack.configure()
-    stack.train()  # the shared test model, as the other stack tests use
-    with fresh_postgres_database() as database_url, fresh_postgres_database() as tracker_url:
-        env = {
-            **stack.env,
-            "MADOGUCHI_DATABASE_URL": database_url,
-            "MADOGUCHI_TRACKER_URL": tracker_url,
-            "MADOGUCHI_REDIS_URL": REDIS_URL,
-            "MADOGUCHI_GATEWAY_PORT": str(_free_block()),
-            "MADOGUCHI_RASA_PORT": str(_free_block()),
-            "MADOGUCHI_ACTIONS_PORT": str(_free_block()),
-        }
-        log = workdir / "run.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--instances", "2"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        running = Layout(process, env, log)
-        deadline = time.monotonic() + 600
-        while "Madoguchi is running" not in running.output():
-            assert process.poll() is None, running.output()[-5000:]
-            assert time.monotonic() < deadline, running.output()[-5000:]
-            time.sleep(1)
-        try:
-            yield running
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(120)
+    with (
+        fresh_postgres_database() as database_url,
+        fresh_postgres_database() as tracker_url,
+        running_layout(
+            tmp_path_factory.mktemp("layout"),
+            2,
+            MADOGUCHI_DATABASE_URL=database_url,
+            MADOGUCHI_TRACKER_URL=tracker_url,
+            MADOGUCHI_REDIS_URL=REDIS_URL,
+        ) as running,
+    ):
+        yield running
 
 
 def test_several_instances_need_shared_state(tmp_path: Path) -> None:
@@ -187,3 +103,28 @@ def test_one_of_each_service_dies_under_load_and_no_resident_is_left_unanswered(
     hashes = {hash_id(r, layout.env["MADOGUCHI_HASH_SALT"]) for r in residents}
     logged = [m for m in store.messages() if m.session_hash in hashes and m.outcome != "error"]
     assert len(logged) >= len(residents) * len(questions) * 3
+
+
+def test_the_haproxy_configuration_balances_across_hosts(tmp_path: Path) -> None:
+    """Each host runs the same layout; with --hosts, its HAProxy sends requests to every
+    host's instances. HAProxy itself checks the configuration."""
+    settings = Settings(
+        host="10.0.0.5",
+        redis_url=REDIS_URL,
+        tracker_url_setting="postgresql://madoguchi@10.0.0.9/madoguchi_tracker",
+    )
+    config = tmp_path / "haproxy.cfg"
+    processes = several(settings, 2, config, ["10.0.0.5", "10.0.0.6"])
+    assert [p.name for p in processes] == [
+        *(f"{s}-{i}" for s in ("actions", "rasa", "gateway") for i in (1, 2)),
+        "haproxy",
+    ]
+    text = config.read_text()
+    for host in ("10.0.0.5", "10.0.0.6"):
+        for port in (8001, 8002, 5006, 5007, 5056, 5057):
+            assert f" {host}:{port}\n" in text
+    assert "bind 10.0.0.5:8000" in text and "bind 10.0.0.5:5005" in text
+    checked = subprocess.run(["haproxy", "-c", "-f", str(config)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with pytest.raises(LayoutError, match=r"10\.0\.0\.5"):
+        several(settings, 2, config, ["10.0.0.6"])
