@@ -3,11 +3,15 @@
 Starts `madoguchi run --instances N` (N gateways, Rasa servers and action servers behind
 HAProxy, on the real PostgreSQL and Redis) with the LINE channel pointed at the HTTP fake
 of the Messaging API. R residents (a share of them on LINE, the rest in the widget) each
-ask a question, wait for the answer, and ask the next, for the given minutes. Prints the
+ask a question, wait for the answer, and ask the next, for the given minutes (after 5
+questions another resident takes the place). Prints the
 replies per second, the median and 95th-percentile time to an answer, and the errors (any
 answer that is not a 200, and any LINE message never answered).
 
-    .venv/bin/python bench/load.py [--instances 2] [--residents 50] [--minutes 5]
+    .venv/bin/python bench/load.py [--instances 2] [--residents 50] [--minutes 5] [--kill]
+
+With --kill, errors are the answers residents did not get at the first try (a widget sends
+the question again; LINE delivers an unacknowledged event again).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -29,10 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.chat_latency import percentile, questions
 from tests.conftest import fresh_postgres_database
 from tests.fake_line import FakeLine, sign, text_event, webhook_body
-from tests.stack import running_layout
+from tests.stack import Layout, running_layout
 
 SECRET = "bench-channel-secret"
 REDIS_URL = "redis://127.0.0.1:6379/4"
+# Each simulated resident asks this many questions, then another resident takes its place:
+# a conversation of a few questions, as residents have them.
+QUESTIONS_PER_CONVERSATION = 5
 
 
 class Replies:
@@ -83,6 +91,8 @@ async def web_resident(
         except httpx.HTTPError as exc:
             tally.statuses[f"web {type(exc).__name__}"] += 1
         n += 1
+        if n % QUESTIONS_PER_CONVERSATION == 0:  # the next resident
+            session = uuid.uuid4().hex
 
 
 async def line_resident(
@@ -109,6 +119,8 @@ async def line_resident(
         except (httpx.HTTPError, TimeoutError) as exc:
             tally.statuses[f"line {type(exc).__name__}"] += 1
         n += 1
+        if n % QUESTIONS_PER_CONVERSATION == 0:
+            user = "U" + uuid.uuid4().hex
 
 
 async def load(
@@ -134,12 +146,24 @@ async def load(
     return tally
 
 
+def kill_one_of_each(layout: Layout) -> None:
+    for service in ("gateway", "rasa", "actions"):
+        layout.kill(service, 1)
+    print("killed gateway-1, rasa-1 and actions-1", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--residents", type=int, default=50)
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--line-share", type=float, default=0.2, help="share of residents on LINE")
+    parser.add_argument(
+        "--kill",
+        action="store_true",
+        help="a third of the way in, kill (SIGKILL) one gateway, one Rasa server and one "
+        "action server; `madoguchi run` restarts them",
+    )
     args = parser.parse_args()
     line = FakeLine().start()
     env = {
@@ -163,10 +187,12 @@ def main() -> int:
             ) as layout,
         ):
             asyncio.run(load(layout.url, line, 4, 0.5, 10))  # warm-up, not counted
+            seconds = args.minutes * 60
+            if args.kill:
+                killer = threading.Timer(seconds / 3, kill_one_of_each, [layout])
+                killer.start()
             started = time.monotonic()
-            tally = asyncio.run(
-                load(layout.url, line, args.residents, args.line_share, args.minutes * 60)
-            )
+            tally = asyncio.run(load(layout.url, line, args.residents, args.line_share, seconds))
             elapsed = time.monotonic() - started
     finally:
         line.stop()
@@ -175,6 +201,7 @@ def main() -> int:
     print(
         f"instances: {args.instances}  residents: {args.residents} "
         f"({round(args.residents * args.line_share)} on LINE)  seconds: {elapsed:.0f}"
+        + ("  (one of each service killed a third of the way in)" if args.kill else "")
     )
     print(f"replies: {replies}  replies_per_second: {replies / elapsed:.1f}")
     print(f"reply_seconds_p50: {statistics.median(tally.latencies):.2f}")
