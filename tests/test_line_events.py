@@ -415,3 +415,33 @@ def test_a_text_too_long_to_answer_is_judged_whole_before_it_is_kept(tmp_path, l
     run(tmp_path, line, scenario)
     [reply] = [r for r in line.delivered if r.path == REPLY]
     assert reply.body["replyToken"] == event["replyToken"]
+
+
+def test_an_event_handled_again_after_a_crash_is_logged_once(tmp_path, line) -> None:  # type: ignore[no-untyped-def]
+    """The gateway answered and logged the event, then stopped before marking it done: it
+    is handled again, and the log (so the report) still counts it once."""
+    event = text_event("マイナンバーカードをなくしました", user=user())
+
+    async def scenario(gw: Gateway) -> None:
+        event_id = _keep_only(gw, event)
+        done, crashed = gw.channel.inbox.done, []
+
+        def crash_before_done(event_id: str) -> None:
+            if not crashed:
+                crashed.append(event_id)
+                raise OSError("the gateway stopped here")
+            done(event_id)
+
+        gw.channel.inbox.done = crash_before_done  # type: ignore[method-assign]
+        gw.channel._spawn(gw.channel._work(event_id))
+        await gw.channel.drain()
+        assert crashed and gw.channel.inbox.give_back() == 1
+        gw.channel._spawn(gw.channel._work(event_id))
+        await gw.channel.drain()
+        assert gw.channel.inbox.waiting() == []
+        assert len(gw.rasa.questions) == 2  # handled twice…
+
+    run(tmp_path, line, scenario)
+    store = Store(f"sqlite:///{tmp_path / 'madoguchi.db'}")
+    assert [m.channel for m in store.messages()] == ["line"]  # …logged once
+    assert len(line.delivered) == 1

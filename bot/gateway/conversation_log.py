@@ -62,9 +62,11 @@ async def log_turn(
     lang: str,
     session_hash: str,
     outcome: Outcome,
+    key: str | None = None,
 ) -> None:
     """Write the turn's rows (the record redacts the text); never raises. While the
-    database cannot be reached the turn waits in the spool (bot.storage.turn_log)."""
+    database cannot be reached the turn waits in the spool (bot.storage.turn_log). A turn
+    that may be taken again (a retried LINE event) has a ``key``: it is logged once."""
     if turn_log is None:
         return
 
@@ -82,6 +84,7 @@ async def log_turn(
                 topic_faq_id=outcome.topic,
                 reason=outcome.reason,
                 candidate_ids=outcome.candidates,
+                key=key,
             )
         )
 

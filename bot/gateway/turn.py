@@ -38,8 +38,10 @@ async def take_turn(
     channel: str,
     session_hash: str,
     lang: str | None = None,
+    key: str | None = None,
 ) -> TurnResult:
-    """``lang`` is the language the resident chose, if any. Never raises for Rasa or the
+    """``lang`` is the language the resident chose, if any; ``key`` names a turn that may
+    be taken again (see log_turn). Never raises for Rasa or the
     action server being down: the result's outcome is then "error" and it has no messages
     (see `outage_reply`)."""
     metadata: dict[str, Any] = {"channel": channel, **({"lang": lang} if lang else {})}
@@ -61,6 +63,7 @@ async def take_turn(
         lang=reply_lang,
         session_hash=session_hash,
         outcome=outcome,
+        key=key,
     )
     return TurnResult(messages, reply_lang, outcome)
 

@@ -235,9 +235,12 @@ class Store:
 
     def log_turn(self, record: TurnRecord) -> None:
         """Log one turn in one transaction: its message, and for a question that went
-        unanswered its place in the review queue (so a retried turn never half-exists)."""
-        fields = record.model_dump(exclude={"reason", "candidate_ids"})
-        rows: list[ConversationMessage | UnansweredQuestion] = [_message_row(**fields)]
+        unanswered its place in the review queue (so a spooled turn never half-exists). A
+        turn with a key already logged is not logged again."""
+        fields = record.model_dump(exclude={"reason", "candidate_ids", "key"})
+        message = _message_row(**fields)
+        message.turn_key = record.key
+        rows: list[ConversationMessage | UnansweredQuestion] = [message]
         if record.outcome == "unanswered":
             rows.append(
                 _unanswered_row(
@@ -251,6 +254,12 @@ class Store:
                 )
             )
         with self.session() as session, session.begin():
+            if record.key is not None:
+                logged = select(ConversationMessage.id).where(
+                    ConversationMessage.turn_key == record.key
+                )
+                if session.scalar(logged) is not None:
+                    return  # a retry of a turn already logged
             session.add_all(rows)
 
     def messages(

@@ -100,6 +100,8 @@ class ConversationMessage(ResidentRecord, Base):
     helpful: Mapped[bool | None] = mapped_column(Boolean, default=None)
     turn: Mapped[str | None] = mapped_column(String(16), default=None)
     topic_faq_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The LINE event the turn answered: a retried event is logged once.
+    turn_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True, default=None)
 
 
 # What became of a resident message: answered from the FAQ, "did you mean" suggestions,

@@ -48,6 +48,8 @@ class TurnRecord(BaseModel):
     # For a question that went unanswered: why, and the engine's candidates.
     reason: str | None = None
     candidate_ids: tuple[str, ...] = Field(default=())
+    # Set when the same turn may be written twice (a retried LINE event): logged once.
+    key: str | None = None
 
     @classmethod
     def of(cls, text: str, **fields: object) -> TurnRecord:

@@ -278,11 +278,18 @@ class LineChannel:
                 lang=chosen or "ja",
                 session_hash=user_hash,
                 outcome=Outcome("other"),
+                key=_event_key(),
             )
             return
         loading = asyncio.create_task(self._show_loading(user_id))
         turn = await take_turn(
-            self.rasa, self.turn_log, text=text, channel="line", session_hash=user_hash, lang=chosen
+            self.rasa,
+            self.turn_log,
+            text=text,
+            channel="line",
+            session_hash=user_hash,
+            lang=chosen,
+            key=_event_key(),
         )
         await loading
         chats = turn.messages or [await asyncio.to_thread(outage_reply, self.directory, turn.lang)]
@@ -305,6 +312,7 @@ class LineChannel:
             lang=lang,
             session_hash=user_hash,
             outcome=Outcome("other"),
+            key=_event_key(),
         )
 
     async def _show_loading(self, user_id: str) -> None:
@@ -424,6 +432,12 @@ def storable_event(event: Event) -> str:
     # ASCII JSON: a NUL or a lone surrogate anywhere in a forged event is escaped, which
     # every database stores.
     return json.dumps({"event": data, "too_long": too_long})
+
+
+def _event_key() -> str | None:
+    """The key of the turn the event being handled makes: its inbox id (logged once)."""
+    taken = _attempt.get()
+    return taken.event_id if taken else None
 
 
 def inbox_id(webhook_event_id: str) -> str:
