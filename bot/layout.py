@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,37 +97,9 @@ def several(
         raise LayoutError(
             f"--hosts must include this host's own address, {internal} (MADOGUCHI_HOST)"
         )
-    proxies = ",".join(dict.fromkeys([*settings.trusted_proxies, internal]))
-    tiers = {
-        "actions": (
-            ports.actions,
-            "/health",
-            lambda port: {"MADOGUCHI_ACTIONS_HOST": internal, "MADOGUCHI_ACTIONS_PORT": str(port)},
-        ),
-        "rasa": (
-            ports.rasa,
-            "/",
-            lambda port: {
-                "MADOGUCHI_RASA_HOST": internal,
-                "MADOGUCHI_RASA_PORT": str(port),
-                "MADOGUCHI_ACTIONS_URL": f"http://{internal}:{ports.actions}/webhook",
-            },
-        ),
-        "gateway": (
-            ports.public,
-            "/healthz",
-            lambda port: {
-                "MADOGUCHI_HOST": internal,
-                "MADOGUCHI_GATEWAY_PORT": str(port),
-                "MADOGUCHI_RASA_URL": f"http://{internal}:{ports.rasa}",
-                # The client is the one HAProxy names in X-Forwarded-For.
-                "MADOGUCHI_TRUSTED_PROXIES": proxies,
-            },
-        ),
-    }
     instances: list[Instance] = []
     addresses: dict[str, list[str]] = {}
-    for service, (base, health, environment) in tiers.items():
+    for service, (base, health, environment) in _tiers(settings, internal, ports).items():
         addresses[service] = [f"{h}:{base + i}" for h in hosts for i in range(1, count + 1)]
         instances += [
             Instance(
@@ -154,6 +126,42 @@ def several(
     # Ready when residents can reach a gateway through it.
     ready = f"http://{internal}:{ports.public}/healthz"
     return [*instances, Instance("haproxy", ["haproxy", "-f", str(config), "-db"], ready)]
+
+
+Tier = tuple[int, str, Callable[[int], dict[str, str]]]
+
+
+def _tiers(settings: Settings, internal: str, ports: Ports) -> dict[str, Tier]:
+    """Per service: the port its instances count from, its health check, and the
+    environment of the instance on a given port."""
+    proxies = ",".join(dict.fromkeys([*settings.trusted_proxies, internal]))
+    return {
+        "actions": (
+            ports.actions,
+            "/health",
+            lambda port: {"MADOGUCHI_ACTIONS_HOST": internal, "MADOGUCHI_ACTIONS_PORT": str(port)},
+        ),
+        "rasa": (
+            ports.rasa,
+            "/",
+            lambda port: {
+                "MADOGUCHI_RASA_HOST": internal,
+                "MADOGUCHI_RASA_PORT": str(port),
+                "MADOGUCHI_ACTIONS_URL": f"http://{internal}:{ports.actions}/webhook",
+            },
+        ),
+        "gateway": (
+            ports.public,
+            "/healthz",
+            lambda port: {
+                "MADOGUCHI_HOST": internal,
+                "MADOGUCHI_GATEWAY_PORT": str(port),
+                "MADOGUCHI_RASA_URL": f"http://{internal}:{ports.rasa}",
+                # The client is the one HAProxy names in X-Forwarded-For.
+                "MADOGUCHI_TRUSTED_PROXIES": proxies,
+            },
+        ),
+    }
 
 
 def haproxy_config(
