@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -250,10 +251,13 @@ def process_tree_rss(pid: int) -> int:
 
 
 def _free_block(size: int = 3) -> int:
-    """A port p with p, p+1 … p+size-1 all free."""
+    """A port p with p, p+1 … p+size-1 all free, below the kernel's range of ephemeral
+    ports: a port in that range can be taken, between this check and the service binding
+    it, as the local end of any outgoing connection."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     while True:
-        base = free_port()
-        if base + size < 65535 and all(_free(base + i) for i in range(1, size)):
+        base = random.randrange(10000, low - size)
+        if all(_free(base + i) for i in range(size)):
             return base
 
 
