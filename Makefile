@@ -41,6 +41,7 @@ bench: setup
 	$(APP_VENV)/bin/python bench/line_latency.py
 	$(APP_VENV)/bin/python bench/load.py
 	$(APP_VENV)/bin/python bench/load.py --minutes 2 --kill
+	$(APP_VENV)/bin/python bench/load.py --minutes 2 --db-outage
 	$(APP_VENV)/bin/python bench/hostile_input.py
 	$(APP_VENV)/bin/python bench/chat_eval.py
 	$(APP_VENV)/bin/python bench/conversation_eval.py --set tests/eval/conversations/test.jsonl tests/eval/conversations/test2.jsonl

@@ -8,10 +8,13 @@ questions another resident takes the place). Prints the
 replies per second, the median and 95th-percentile time to an answer, and the errors (any
 answer that is not a 200, and any LINE message never answered).
 
-    .venv/bin/python bench/load.py [--instances 2] [--residents 50] [--minutes 5] [--kill]
+    .venv/bin/python bench/load.py [--instances 2] [--residents 50] [--minutes 5]
+        [--kill] [--db-outage]
 
 With --kill, errors are the answers residents did not get at the first try (a widget sends
-the question again; LINE delivers an unacknowledged event again).
+the question again). A LINE event the gateway does not acknowledge is delivered again, as
+LINE does, and counted in the statuses. With --db-outage, the log is then compared with
+what was answered.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.chat_latency import percentile, questions
-from tests.conftest import fresh_postgres_database
+from bot.storage.db import Store
+from tests.conftest import database_refusing_connections, fresh_postgres_database
 from tests.fake_line import FakeLine, sign, text_event, webhook_body
 from tests.stack import Layout, running_layout
 
@@ -41,6 +45,8 @@ REDIS_URL = "redis://127.0.0.1:6379/4"
 # Each simulated resident asks this many questions, then another resident takes its place:
 # a conversation of a few questions, as residents have them.
 QUESTIONS_PER_CONVERSATION = 5
+# How often the simulated LINE platform delivers an event the gateway did not acknowledge.
+REDELIVERIES = 60
 
 
 class Replies:
@@ -72,6 +78,8 @@ class Tally:
     def __init__(self) -> None:
         self.latencies: list[float] = []
         self.statuses: Counter[str] = Counter()
+        # Messages the gateway answered in any way, each of which the log must hold once.
+        self.to_log = 0
 
 
 async def web_resident(
@@ -86,6 +94,7 @@ async def web_resident(
                 f"{url}/api/chat", json={"session_id": session, "text": texts[n % len(texts)]}
             )
             tally.statuses[f"web {response.status_code}"] += 1
+            tally.to_log += 1
             if response.status_code == 200:
                 tally.latencies.append(time.monotonic() - started)
         except httpx.HTTPError as exc:
@@ -111,9 +120,14 @@ async def line_resident(
         headers = {"Content-Type": "application/json", "X-Line-Signature": sign(body, SECRET)}
         started = time.time()  # the fake API stamps what it receives with time.time()
         try:
-            response = await client.post(f"{url}/webhooks/line", content=body, headers=headers)
-            tally.statuses[f"line {response.status_code}"] += 1
+            for _ in range(REDELIVERIES):
+                response = await client.post(f"{url}/webhooks/line", content=body, headers=headers)
+                tally.statuses[f"line {response.status_code}"] += 1
+                if response.status_code < 500:
+                    break
+                await asyncio.sleep(1)  # not acknowledged: LINE delivers the event again
             if response.status_code == 200:
+                tally.to_log += 1
                 answered = await replies.wait(event["replyToken"])
                 tally.latencies.append(answered - started)
         except (httpx.HTTPError, TimeoutError) as exc:
@@ -152,12 +166,32 @@ def kill_one_of_each(layout: Layout) -> None:
     print("killed gateway-1, rasa-1 and actions-1", flush=True)
 
 
+def database_outage(database_url: str, seconds: float = 30) -> None:
+    with database_refusing_connections(database_url):
+        print(f"PostgreSQL refuses the log's connections for {seconds:g} s", flush=True)
+        time.sleep(seconds)
+
+
+def logged_after(database_url: str, spool: Path, timeout: float = 120) -> int:
+    """The log's rows once every spooled turn is written."""
+    deadline = time.monotonic() + timeout
+    while any(spool.rglob("*.json")) and time.monotonic() < deadline:
+        time.sleep(1)
+    return len(Store(database_url).messages())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--residents", type=int, default=50)
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--line-share", type=float, default=0.2, help="share of residents on LINE")
+    parser.add_argument(
+        "--db-outage",
+        action="store_true",
+        help="a third of the way in, PostgreSQL refuses the log's connections for 30 s; "
+        "afterwards, the log is checked against what the residents were answered",
+    )
     parser.add_argument(
         "--kill",
         action="store_true",
@@ -189,11 +223,14 @@ def main() -> int:
             asyncio.run(load(layout.url, line, 4, 0.5, 10))  # warm-up, not counted
             seconds = args.minutes * 60
             if args.kill:
-                killer = threading.Timer(seconds / 3, kill_one_of_each, [layout])
-                killer.start()
+                threading.Timer(seconds / 3, kill_one_of_each, [layout]).start()
+            if args.db_outage:
+                threading.Timer(seconds / 3, database_outage, [database_url]).start()
+            logged_before = len(Store(database_url).messages())
             started = time.monotonic()
             tally = asyncio.run(load(layout.url, line, args.residents, args.line_share, seconds))
             elapsed = time.monotonic() - started
+            logged = logged_after(database_url, Path(tmp) / "spool") - logged_before
     finally:
         line.stop()
     replies = len(tally.latencies)
@@ -207,6 +244,7 @@ def main() -> int:
     print(f"reply_seconds_p50: {statistics.median(tally.latencies):.2f}")
     print(f"reply_seconds_p95: {percentile(tally.latencies, 0.95):.2f}")
     print(f"errors: {errors}  statuses: {dict(sorted(tally.statuses.items()))}")
+    print(f"log_rows: {logged} of the {tally.to_log} messages answered")
     return 0
 
 
