@@ -77,6 +77,7 @@ class Replies:
 class Tally:
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.by_channel: dict[str, list[float]] = {"web": [], "line": []}
         self.statuses: Counter[str] = Counter()
         # Messages the gateway answered in any way, each of which the log must hold once.
         self.to_log = 0
@@ -97,6 +98,7 @@ async def web_resident(
             tally.to_log += 1
             if response.status_code == 200:
                 tally.latencies.append(time.monotonic() - started)
+                tally.by_channel["web"].append(tally.latencies[-1])
         except httpx.HTTPError as exc:
             tally.statuses[f"web {type(exc).__name__}"] += 1
         n += 1
@@ -130,6 +132,7 @@ async def line_resident(
                 tally.to_log += 1
                 answered = await replies.wait(event["replyToken"])
                 tally.latencies.append(answered - started)
+                tally.by_channel["line"].append(tally.latencies[-1])
         except (httpx.HTTPError, TimeoutError) as exc:
             tally.statuses[f"line {type(exc).__name__}"] += 1
         n += 1
@@ -243,6 +246,12 @@ def main() -> int:
     print(f"replies: {replies}  replies_per_second: {replies / elapsed:.1f}")
     print(f"reply_seconds_p50: {statistics.median(tally.latencies):.2f}")
     print(f"reply_seconds_p95: {percentile(tally.latencies, 0.95):.2f}")
+    for channel, latencies in tally.by_channel.items():
+        if latencies:
+            print(
+                f"  {channel}: p50 {statistics.median(latencies):.2f}  "
+                f"p95 {percentile(latencies, 0.95):.2f}"
+            )
     print(f"errors: {errors}  statuses: {dict(sorted(tally.statuses.items()))}")
     print(f"log_rows: {logged} of the {tally.to_log} messages answered")
     return 0
