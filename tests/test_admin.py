@@ -84,7 +84,7 @@ def cli(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedP
         input=stdin,
         text=True,
         capture_output=True,
-        timeout=120,
+        timeout=600,
     )
 
 

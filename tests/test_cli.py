@@ -15,7 +15,8 @@ def madoguchi(*args: str) -> subprocess.CompletedProcess[str]:
         cwd=PROJECT_ROOT,
         text=True,
         capture_output=True,
-        timeout=120,
+        # Loading the engine takes seconds, or minutes on a busy machine.
+        timeout=600,
     )
 
 

@@ -45,7 +45,7 @@ def test_personal_data_never_reaches_the_database_or_the_report(
     tmp_path: Path,
 ) -> None:
     # Rasa is down: the gateway answers 503 and logs each message with outcome "error".
-    with httpx.Client(base_url=gateway, timeout=10) as client:
+    with httpx.Client(base_url=gateway, timeout=60) as client:
         for number, (message, _) in enumerate(CASES):
             response = client.post("/api/chat", json={"session_id": f"s{number}", "text": message})
             assert response.status_code == 503

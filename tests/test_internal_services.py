@@ -173,7 +173,7 @@ def the_token() -> str:
 
 
 def test_health_needs_no_token(action_server: ActionServer) -> None:
-    response = httpx.get(f"{action_server.url}/health", timeout=10)
+    response = httpx.get(f"{action_server.url}/health", timeout=60)
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
@@ -201,8 +201,8 @@ def test_webhook_refuses_calls_without_the_token(
 
 
 def test_action_list_is_not_open_either(action_server: ActionServer) -> None:
-    assert httpx.get(f"{action_server.url}/actions", timeout=10).status_code == 403
-    listed = httpx.get(f"{action_server.url}/actions", params={"token": the_token()}, timeout=10)
+    assert httpx.get(f"{action_server.url}/actions", timeout=60).status_code == 403
+    listed = httpx.get(f"{action_server.url}/actions", params={"token": the_token()}, timeout=60)
     assert listed.status_code == 200
     assert listed.json() == [{"name": "action_respond"}]
 
@@ -455,7 +455,7 @@ def test_madoguchi_run_restarts_a_crashed_service_and_keeps_the_others(
         # Rasa: while it is down the gateway stays up and says so.
         os.kill(service_pid(run, "rasa", ports["rasa"]), signal.SIGKILL)
         wait_for("The rasa service exited (code -9); restarting it in 1 s.")
-        assert httpx.get(f"{gateway}/healthz", timeout=10).status_code == 200
+        assert httpx.get(f"{gateway}/healthz", timeout=60).status_code == 200
         wait_for("Restarting the rasa service.")
         deadline = time.monotonic() + 300
         while True:  # until the new Rasa and action server answer, with the token

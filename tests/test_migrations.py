@@ -84,7 +84,7 @@ def test_processes_starting_together_upgrade_once(database_url: str) -> None:  #
         )
         for _ in range(4)
     ]
-    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    outputs = [p.communicate(timeout=600)[0] for p in processes]
     assert [p.returncode for p in processes] == [0] * 4, outputs
     assert all(f"database at revision {head_revision()}" in out for out in outputs)
     current = subprocess.run(
