@@ -284,6 +284,22 @@ class Layout:
         base = {"gateway": "GATEWAY", "rasa": "RASA", "actions": "ACTIONS"}[service]
         return int(self.env[f"MADOGUCHI_{base}_PORT"]) + instance
 
+    def wait_until_up(self, instances: int, timeout: float = 600) -> None:
+        """Until every instance answers its health check (after restarts, say)."""
+        paths = {"gateway": "/healthz", "rasa": "/", "actions": "/health"}
+        deadline = time.monotonic() + timeout
+        for service, path in paths.items():
+            for i in range(1, instances + 1):
+                url = f"http://127.0.0.1:{self.port(service, i)}{path}"
+                while True:
+                    try:
+                        if httpx.get(url, timeout=10).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    assert time.monotonic() < deadline, f"{service}-{i} is not up"
+                    time.sleep(1)
+
     def kill(self, service: str, instance: int) -> None:
         """SIGKILL one instance's whole process group, as a crash would."""
         listing = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True)
