@@ -97,9 +97,11 @@ def test_one_of_each_service_dies_under_load_and_no_resident_is_left_unanswered(
         layout.kill("actions", 1)
         answered = [t.result() for t in talking]
     assert answered == [len(questions) * 3] * len(residents)
-    output = layout.output()[before:]
-    for name in ("gateway-1", "rasa-1", "actions-1"):
-        assert f"Restarting the {name} service." in output
+    restarts = [f"Restarting the {n} service." for n in ("gateway-1", "rasa-1", "actions-1")]
+    deadline = time.monotonic() + 60
+    while not all(r in layout.output()[before:] for r in restarts):
+        assert time.monotonic() < deadline, layout.output()[before:][-3000:]
+        time.sleep(0.5)
     # Every message each resident got an answer to is in the log once.
     store = Store(layout.env["MADOGUCHI_DATABASE_URL"])
     hashes = {hash_id(r, layout.env["MADOGUCHI_HASH_SALT"]) for r in residents}
