@@ -8,11 +8,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.gateway.bodies import first_problem
 from bot.gateway.json_body import BadRequest, json_error
+from bot.storage.turn_log import UNREACHABLE
 
 
 async def bad_request(request: Request, exc: Exception) -> JSONResponse:
@@ -32,5 +31,5 @@ async def database_unreachable(request: Request, exc: Exception) -> JSONResponse
 def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BadRequest, bad_request)
     app.add_exception_handler(RequestValidationError, invalid_request)
-    for unreachable in (OperationalError, InterfaceError, PoolTimeout):
+    for unreachable in UNREACHABLE:
         app.add_exception_handler(unreachable, database_unreachable)

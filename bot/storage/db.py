@@ -76,6 +76,11 @@ def storable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
 
 
+def prepared(text: str) -> str:
+    """``text`` as the log keeps it: storable, redacted, at most 5,000 characters."""
+    return redact(storable(text))[:5000]
+
+
 def _message_row(
     *,
     text: str,
@@ -92,7 +97,7 @@ def _message_row(
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
     return ConversationMessage(
-        text=redact(storable(text))[:5000],
+        text=text,
         channel=channel[:32],
         lang=(lang or "")[:8],
         session_hash=session_hash[:64],
@@ -117,7 +122,7 @@ def _unanswered_row(
 ) -> UnansweredQuestion:
     return UnansweredQuestion(
         created_at=created_at,
-        text=redact(storable(text))[:5000],
+        text=text,
         channel=channel[:32],
         lang=lang[:8],
         session_hash=session_hash[:64],
@@ -149,7 +154,7 @@ class Store:
     ) -> UnansweredQuestion:
         """Store a question the assistant could not answer, after redacting it."""
         row = _unanswered_row(
-            text=text,
+            text=prepared(text),
             channel=channel,
             lang=lang,
             session_hash=session_hash,
@@ -218,7 +223,7 @@ class Store:
     ) -> ConversationMessage:
         """Log one resident message and its outcome (see ``OUTCOMES``), after redacting it."""
         row = _message_row(
-            text=text,
+            text=prepared(text),
             channel=channel,
             lang=lang,
             session_hash=session_hash,
@@ -236,7 +241,8 @@ class Store:
     def log_turn(self, record: TurnRecord) -> None:
         """Log one turn in one transaction: its message, and for a question that went
         unanswered its place in the review queue (so a spooled turn never half-exists). A
-        turn with a key already logged is not logged again."""
+        turn with a key already logged is not logged again. The record's text is already
+        prepared (TurnRecord.of), so it is not redacted again here."""
         fields = record.model_dump(exclude={"reason", "candidate_ids", "key"})
         message = _message_row(**fields)
         message.turn_key = record.key

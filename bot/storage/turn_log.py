@@ -24,8 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.privacy.redact import redact
-from bot.storage.db import Store, as_utc, storable
+from bot.storage.db import Store, as_utc, prepared
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +55,12 @@ class TurnRecord(BaseModel):
         """A record of ``text``, redacted here so that no copy of it, on disk or in the
         database, ever holds the resident's personal data."""
         created_at = as_utc(fields.pop("created_at", None))  # type: ignore[arg-type]
-        return cls(text=redact(storable(text))[:5000], created_at=created_at, **fields)
+        return cls(text=prepared(text), created_at=created_at, **fields)
 
 
-def unreachable(error: BaseException) -> bool:
-    """Whether ``error`` means the database cannot be reached now (rather than that it
-    refused this turn): a lost or refused connection, or no connection free in time."""
-    return isinstance(error, (OperationalError, InterfaceError, PoolTimeout))
+# The database cannot be reached now (rather than refusing what it was given): a lost or
+# refused connection, or no connection free in time.
+UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def spool_dir_for(root: Path, database_url: str) -> Path:
@@ -113,7 +111,7 @@ class TurnLog:
                 try:
                     self.store.log_turn(TurnRecord.model_validate_json(path.read_bytes()))
                 except SQLAlchemyError as exc:
-                    if unreachable(exc):
+                    if isinstance(exc, UNREACHABLE):
                         break
                     self._set_aside(path, exc)
                     continue
